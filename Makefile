@@ -1,0 +1,54 @@
+# Kefu — the two commands README opens with: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install install-dev browser-deps test-sqlite test-postgres lint messages serve-dev bench clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium and the CJK fonts for the browser tests and screenshots.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
+		echo "Installing Chromium and CJK fonts (Debian packages)…"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "Kefu demo: http://127.0.0.1:8000/"
+	$(PY) manage.py demo_logins
+	DEBUG=True $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite on SQLite, then again on PostgreSQL when DATABASE_URL names one.
+test: install browser-deps
+	env -u DATABASE_URL $(PY) -m pytest -q kefu
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$DATABASE_URL) =="; \
+		$(PY) -m pytest -q --create-db kefu; \
+	fi
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy kefu
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
+
+# Extract and compile the translation catalogues (needs GNU gettext); the .mo files are committed.
+messages: install
+	cd kefu && ../$(PY) ../manage.py makemessages -l zh_Hant -l zh_Hans -l en --no-obsolete --ignore 'static/vendor/*'
+	cd kefu && ../$(PY) ../manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var

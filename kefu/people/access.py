@@ -1,0 +1,103 @@
+"""Who may see and change people data.
+
+Scope is data: a role assignment names the org unit it covers, and covers
+that unit's whole subtree. An agent sees only herself; every other role sees
+the employees in the units it covers (HR or leadership assigned to the company
+root therefore see everyone). HR and system admins change employees and org
+units within their scope.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kefu.core import access
+from kefu.people.models import Employee, OrgUnit, Role, RoleAssignment
+
+# Roles that may change employees and org units in their scope.
+PEOPLE_EDITORS = (Role.HR, Role.SYSADMIN)
+
+
+def active_assignments(user, *, on: datetime.date | None = None) -> QuerySet[RoleAssignment]:
+    on = on or timezone.localdate()
+    return RoleAssignment.objects.filter(user=user, start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=on)
+    )
+
+
+def roles_of(user, *, on: datetime.date | None = None) -> set[str]:
+    """The roles a user holds today (cached on the user object for one request)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cache_key = f"_kefu_roles_{on}"
+    cached = getattr(user, cache_key, None)
+    if cached is None:
+        cached = set(active_assignments(user, on=on).values_list("role", flat=True))
+        setattr(user, cache_key, cached)
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def scope_q(user, roles: Iterable[str], *, field: str = "org_unit", on: datetime.date | None = None) -> Q:
+    """A Q matching rows whose ``field`` (an OrgUnit FK) lies in a unit covered by one of ``roles``."""
+    paths = list(
+        active_assignments(user, on=on)
+        .filter(role__in=list(roles))
+        .values_list("org_unit__path", flat=True)
+    )
+    if not paths:
+        return Q(pk__in=[])
+    q = Q()
+    for path in paths:
+        q |= Q(**{f"{field}__path__startswith": path})
+    return q
+
+
+def employee_of(user) -> Employee | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.employee
+    except Employee.DoesNotExist:
+        return None
+
+
+NON_AGENT_ROLES = [r for r in Role.values if r != Role.AGENT]
+
+
+def employees_visible(user, qs: QuerySet[Employee]) -> QuerySet[Employee]:
+    q = scope_q(user, NON_AGENT_ROLES) | Q(user=user)
+    return qs.filter(q)
+
+
+def employee_can_change(user, obj: Employee) -> bool:
+    return Employee.objects.filter(pk=obj.pk).filter(scope_q(user, PEOPLE_EDITORS)).exists()
+
+
+def units_visible(user, qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
+    paths = list(
+        active_assignments(user).filter(role__in=NON_AGENT_ROLES).values_list("org_unit__path", flat=True)
+    )
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(path__startswith=path)
+    own = employee_of(user)
+    if own is not None:
+        q |= Q(pk=own.org_unit_id)
+    return qs.filter(q)
+
+
+def unit_can_change(user, obj: OrgUnit) -> bool:
+    paths = active_assignments(user).filter(role__in=PEOPLE_EDITORS).values_list("org_unit__path", flat=True)
+    return any(obj.path.startswith(p) for p in paths)
+
+
+access.register(Employee, visible=employees_visible, can_change=employee_can_change)
+access.register(OrgUnit, visible=units_visible, can_change=unit_can_change)
