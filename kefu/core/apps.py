@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "kefu.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from kefu.core.registry import NavItem, nav  # noqa: F401
+
+        # Navigation entries of core's own pages (role values as in people.models.Role).
