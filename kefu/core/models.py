@@ -47,6 +47,9 @@ class AuditChainHead(models.Model):
 
     last_hash = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return self.last_hash
+
 
 class PolicyValue(models.Model):
     """An effective-dated value of a policy parameter (POLICY.md, last table)."""

@@ -72,14 +72,14 @@ class Parameter:
             missing = [n for n in names if n not in raw]
             if missing:
                 raise ValidationError(_("Missing: %(parts)s.") % {"parts": ", ".join(missing)}, code="missing")
-            value = {n: _decimal(raw[n], minimum=self.minimum, maximum=self.maximum) for n in names}
-            if self.parts_total is not None and sum(value.values()) != self.parts_total:
+            parts = {n: _decimal(raw[n], minimum=self.minimum, maximum=self.maximum) for n in names}
+            if self.parts_total is not None and sum(parts.values()) != self.parts_total:
                 raise ValidationError(
                     _("The parts must add up to %(total)s; they add up to %(sum)s.")
-                    % {"total": self.parts_total, "sum": sum(value.values())},
+                    % {"total": self.parts_total, "sum": sum(parts.values())},
                     code="total",
                 )
-            return value
+            return parts
         raise ValueError(f"unknown parameter kind {self.kind}")
 
     def to_json(self, value: Any) -> Any:

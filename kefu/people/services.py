@@ -61,7 +61,7 @@ EMPLOYEE_EDITABLE = ["name", "gender", "hire_date", "org_unit", "position", "ema
 UNIT_FIELDS = ["code", "name", "kind", "parent_id", "path", "is_customer_service", "active"]
 
 # Which kind of unit may sit under which (company → department → team).
-ALLOWED_PARENT = {
+ALLOWED_PARENT: dict[str, set[str | None]] = {
     OrgUnit.Kind.COMPANY: {None},
     OrgUnit.Kind.DEPARTMENT: {OrgUnit.Kind.COMPANY, OrgUnit.Kind.DEPARTMENT},
     OrgUnit.Kind.TEAM: {OrgUnit.Kind.DEPARTMENT},
@@ -69,16 +69,17 @@ ALLOWED_PARENT = {
 
 
 def _check_parent(unit: OrgUnit) -> None:
-    parent_kind = unit.parent.kind if unit.parent_id else None
+    parent = unit.parent
+    parent_kind = parent.kind if parent is not None else None
     if parent_kind not in ALLOWED_PARENT[OrgUnit.Kind(unit.kind)]:
         raise ValidationError({"parent": _("A %(kind)s cannot sit under this unit.") % {"kind": unit.get_kind_display()}})
-    if unit.pk and unit.parent_id:
-        if unit.parent.path.startswith(unit.path or "\0"):
+    if unit.pk and parent is not None:
+        if parent.path.startswith(unit.path or "\0"):
             raise ValidationError({"parent": _("A unit cannot be moved under itself.")})
 
 
 def _repath_subtree(unit: OrgUnit, old_path: str) -> None:
-    new_path = f"{unit.parent.path if unit.parent_id else '/'}{unit.pk}/"
+    new_path = f"{unit.parent.path if unit.parent is not None else '/'}{unit.pk}/"
     if new_path == old_path:
         return
     unit.path = new_path
@@ -185,9 +186,9 @@ def employee_offboard(*, actor, employee: Employee, leave_date: datetime.date, r
     employee.full_clean()
     employee.save(update_fields=["status", "leave_date", "updated_at"])
     ended = 0
-    if employee.user_id:
-        ended = RoleAssignment.objects.filter(user_id=employee.user_id, end_date__isnull=True).update(end_date=leave_date)
-        RoleAssignment.objects.filter(user_id=employee.user_id, end_date__gt=leave_date).update(end_date=leave_date)
+    if employee.user is not None:
+        ended = RoleAssignment.objects.filter(user=employee.user, end_date__isnull=True).update(end_date=leave_date)
+        RoleAssignment.objects.filter(user=employee.user, end_date__gt=leave_date).update(end_date=leave_date)
         employee.user.is_active = False
         employee.user.save(update_fields=["is_active"])
     done = offboarding_steps.run(employee=employee, actor=actor, on=leave_date)

@@ -18,7 +18,6 @@ class NotifyServiceTests(KefuTestCase):
         self.assertIn("http://127.0.0.1:8000/x/", mail.outbox[0].body)
 
     def test_no_mail_when_the_transaction_rolls_back(self):
-        callbacks = []
         with self.captureOnCommitCallbacks(execute=False) as callbacks:
             services.notify(recipients=[self.agent], title="t")
         # The mail is only queued for commit, never sent inside the transaction.
