@@ -1,7 +1,7 @@
 from django.conf import settings
 
-from kefu.core.models import Notification
 from kefu.core import registry
+from kefu.core.models import Notification
 from kefu.core.registry import nav
 
 
