@@ -45,9 +45,11 @@ lint: install
 	$(PY) -m mypy kefu
 	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
 
-# Extract and compile the translation catalogues (needs GNU gettext); the .mo files are committed.
+# Extract the strings, derive zh_Hans and en from zh_Hant, compile (needs GNU gettext).
+# The .mo files are committed, so running Kefu needs no gettext.
 messages: install
-	cd kefu && ../$(PY) ../manage.py makemessages -l zh_Hant -l zh_Hans -l en --no-obsolete --ignore 'static/vendor/*'
+	cd kefu && ../$(PY) ../manage.py makemessages -l zh_Hant -l zh_Hans -l en --no-obsolete --add-location file --ignore 'static/vendor/*'
+	$(PY) scripts/i18n_fill.py
 	cd kefu && ../$(PY) ../manage.py compilemessages
 
 clean:
