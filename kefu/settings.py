@@ -177,6 +177,10 @@ CONTENT_SECURITY_POLICY = {
 
 NINJA_PAGINATION_PER_PAGE = 100
 
+# The work calendar (kefu/core/calendar.py) is cached per process; another process's change is
+# seen within this many seconds (the process that made it sees it at once).
+KEFU_CALENDAR_CHECK_SECONDS: float | None = float(os.environ.get("KEFU_CALENDAR_CHECK_SECONDS", 5))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -188,3 +192,6 @@ if "pytest" in __import__("sys").modules:
     # Tests log in hundreds of people; a slow hasher only costs time there.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # No timed calendar re-checks mid-test (query counts stay fixed); the calendar services and the
+    # autouse fixture in conftest.py drop the cached calendar instead.
+    KEFU_CALENDAR_CHECK_SECONDS = None

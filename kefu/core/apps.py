@@ -8,6 +8,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from kefu.core.registry import NavItem, nav  # noqa: F401
+        import kefu.core.calendar  # noqa: F401  (registers the work calendar's access rules)
+        from kefu.core import access_rules  # registers core's access rules
+        from kefu.core.registry import NavItem, nav
 
         # Navigation entries of core's own pages (role values as in people.models.Role).
+        nav.register(NavItem("core:audit_log", _("Audit log"), roles=access_rules.AUDIT_READERS, order=90))
+        nav.register(NavItem("core:policy", _("Policy parameters"), roles=access_rules.POLICY_READERS, order=92))
+        nav.register(NavItem("core:calendar", _("Work calendar"), roles=None, order=95))
