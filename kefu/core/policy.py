@@ -68,11 +68,19 @@ class Parameter:
         if self.kind == "parts":
             if not isinstance(raw, dict):
                 raise ValidationError(_("Enter a value for each part."), code="invalid")
-            names = [name for name, _label in self.parts]
-            missing = [n for n in names if n not in raw]
+            missing = [str(label) for name, label in self.parts if name not in raw]
             if missing:
                 raise ValidationError(_("Missing: %(parts)s.") % {"parts": ", ".join(missing)}, code="missing")
-            parts = {n: _decimal(raw[n], minimum=self.minimum, maximum=self.maximum) for n in names}
+            parts: dict[str, Decimal] = {}
+            errors: dict[str, list[str]] = {}
+            for name, label in self.parts:
+                try:
+                    parts[name] = _decimal(raw[name], minimum=self.minimum, maximum=self.maximum)
+                except ValidationError as e:
+                    # Keyed by part and naming it: a form shows it by the right input, an API caller knows which.
+                    errors[name] = [f"{label}: {m}" for m in e.messages]
+            if errors:
+                raise ValidationError(errors)
             if self.parts_total is not None and sum(parts.values()) != self.parts_total:
                 raise ValidationError(
                     _("The parts must add up to %(total)s; they add up to %(sum)s.")
@@ -203,6 +211,48 @@ def get(key: str, *, on: datetime.date) -> Any:
         .first()
     )
     return param.default if row is None else param.parse(row)
+
+
+def current_values(*, on: datetime.date) -> dict[str, Any]:
+    """Every parameter's value in force on ``on``, in one query (for pages that show many)."""
+    return {key: state.value for key, state in overview(on=on).items()}
+
+
+@dataclass
+class ParameterState:
+    """One parameter as of a date: the value in force, the row it comes from, and later rows."""
+
+    param: Parameter
+    value: Any
+    current: PolicyValue | None  # None: the default applies
+    scheduled: list[PolicyValue]  # rows effective after the date, soonest first
+
+    @property
+    def next_value(self) -> Any:
+        return self.param.parse(self.scheduled[0].value) if self.scheduled else None
+
+
+def overview(*, on: datetime.date) -> dict[str, ParameterState]:
+    """Every declared parameter as of ``on``, from one query over all the values ever set."""
+    if isinstance(on, datetime.datetime):
+        raise TypeError("policy.overview takes a date; convert the instant to a local date first")
+    current: dict[str, PolicyValue] = {}
+    scheduled: dict[str, list[PolicyValue]] = {}
+    for row in PolicyValue.objects.filter(key__in=list(PARAMETERS)).order_by("key", "effective_from"):
+        if row.effective_from <= on:
+            current[row.key] = row  # ascending order: the last one on or before the date wins
+        else:
+            scheduled.setdefault(row.key, []).append(row)
+    states = {}
+    for key, param in PARAMETERS.items():
+        in_force = current.get(key)
+        states[key] = ParameterState(
+            param=param,
+            value=param.default if in_force is None else param.parse(in_force.value),
+            current=in_force,
+            scheduled=scheduled.get(key, []),
+        )
+    return states
 
 
 def history(key: str) -> list[PolicyValue]:

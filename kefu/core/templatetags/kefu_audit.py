@@ -1,0 +1,130 @@
+"""Audit display: ``{% audit_changes entry %}`` and ``{% object_history obj %}``.
+
+    {% load kefu_audit %}
+    {% object_history employee %}
+
+``object_history`` lists what the audit log holds about one object, newest
+first. It does not check access: the page that shows the object already did.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+from django.apps import apps
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from kefu.core import audit
+from kefu.core.access_rules import reads_audit
+from kefu.core.models import AuditEntry
+
+register = template.Library()
+
+HISTORY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    field: str
+    label: str
+    before: str | None  # None: there was no value
+    after: str | None
+
+
+def model_for(object_type: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def object_type_label(object_type: str) -> str:
+    model = model_for(object_type)
+    return str(model._meta.verbose_name) if model is not None else object_type
+
+
+def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
+    if model is None:
+        return None
+    for f in model._meta.concrete_fields:
+        if name in (f.name, f.attname):
+            return f
+    return None
+
+
+def display_value(field: models.Field | None, value: Any) -> str | None:
+    """A stored audit value as people read it: choice labels, local dates, Yes/No."""
+    if value is None or value == "":
+        return None
+    if field is not None and field.choices:
+        labels = {str(k): str(v) for k, v in field.flatchoices}
+        if str(value) in labels:
+            return labels[str(value)]
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+    elif isinstance(field, models.DateField) and isinstance(value, str):
+        day = parse_date(value)
+        if isinstance(day, datetime.date):
+            return formats.date_format(day, "SHORT_DATE_FORMAT")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def change_rows(entry: AuditEntry) -> list[ChangeRow]:
+    """The entry's field-level changes, labelled with the fields' names where the model is known."""
+    model = model_for(entry.object_type)
+    rows = []
+    changes = entry.changes if isinstance(entry.changes, dict) else {"": [None, entry.changes]}
+    for name, pair in changes.items():
+        before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        field = _field(model, name)
+        label = str(field.verbose_name) if field is not None else name
+        rows.append(ChangeRow(name, label, display_value(field, before), display_value(field, after)))
+    return rows
+
+
+def changes_text(entry: AuditEntry) -> str:
+    """The changes on one line, for exports."""
+    return "; ".join(f"{r.label}: {r.before or '—'} → {r.after or '—'}" for r in change_rows(entry))
+
+
+@register.filter
+def audit_object_type(object_type: str) -> str:
+    return object_type_label(object_type)
+
+
+@register.inclusion_tag("core/audit_changes.html")
+def audit_changes(entry: AuditEntry) -> dict[str, Any]:
+    return {"rows": change_rows(entry)}
+
+
+@register.inclusion_tag("includes/object_history.html", takes_context=True)
+def object_history(context, obj: models.Model | None, limit: int = HISTORY_LIMIT) -> dict[str, Any]:
+    if obj is None or obj.pk is None:
+        return {"entries": [], "more": False, "obj": obj}
+    rows = list(audit.select_user_names(audit.entries_for(obj))[: limit + 1])
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return {
+        "entries": rows[:limit],
+        "more": len(rows) > limit,
+        "limit": limit,
+        "obj": obj,
+        "object_type": audit.object_type_of(obj),
+        "object_id": str(obj.pk),
+        "can_read_log": user is not None and reads_audit(user),
+    }
