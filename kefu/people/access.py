@@ -94,10 +94,33 @@ def units_visible(user, qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
     return qs.filter(q)
 
 
+def units_in_scope(user, roles: Iterable[str], qs: QuerySet[OrgUnit] | None = None) -> QuerySet[OrgUnit]:
+    """The units lying in a subtree covered by one of ``roles`` (e.g. where HR may place people)."""
+    paths = list(active_assignments(user).filter(role__in=list(roles)).values_list("org_unit__path", flat=True))
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(path__startswith=path)
+    return (OrgUnit.objects.all() if qs is None else qs).filter(q)
+
+
 def unit_can_change(user, obj: OrgUnit) -> bool:
     paths = active_assignments(user).filter(role__in=PEOPLE_EDITORS).values_list("org_unit__path", flat=True)
     return any(obj.path.startswith(p) for p in paths)
 
 
+# Role assignments: HR and system admins see those covering units in their scope (everyone sees
+# her own); only a system admin assigns and ends them.
+ROLE_VIEWERS = (Role.HR, Role.SYSADMIN)
+
+
+def assignments_visible(user, qs: QuerySet[RoleAssignment]) -> QuerySet[RoleAssignment]:
+    return qs.filter(scope_q(user, ROLE_VIEWERS) | Q(user=user))
+
+
+def assignment_can_change(user, obj: RoleAssignment) -> bool:
+    return RoleAssignment.objects.filter(pk=obj.pk).filter(scope_q(user, [Role.SYSADMIN])).exists()
+
+
 access.register(Employee, visible=employees_visible, can_change=employee_can_change)
 access.register(OrgUnit, visible=units_visible, can_change=unit_can_change)
+access.register(RoleAssignment, visible=assignments_visible, can_change=assignment_can_change)
