@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         import kefu.core.calendar  # noqa: F401  (registers the work calendar's access rules)
         from kefu.core import access_rules  # registers core's access rules
-        from kefu.core.registry import NavItem, nav
+        from kefu.core.registry import NavItem, nav, workbench
+        from kefu.core.todos import calendar_years_to_enter
+
+        workbench.register(calendar_years_to_enter)
 
         # Navigation entries of core's own pages (role values as in people.models.Role).
         nav.register(NavItem("core:audit_log", _("Audit log"), roles=access_rules.AUDIT_READERS, order=90))

@@ -248,6 +248,16 @@ def build_demo(*, password: str | None = None, agents_per_team: int = 10,
     sysadmin = report.users[DEMO_LOGINS[Role.SYSADMIN]]
     hr = report.users[DEMO_LOGINS[Role.HR]]
 
+    # The default weekly hours come with migration 0002; a flushed test database has none.
+    from kefu.core import services as core_services
+    from kefu.core.models import WorkingPeriod
+
+    if not WorkingPeriod.objects.exists():
+        for weekday in range(5):
+            core_services.working_periods_set(actor=sysadmin, weekday=weekday,
+                                              ranges=[("09:00", "12:00"), ("13:00", "18:00")],
+                                              reason="demo: default working hours")
+
     units = {u.code: u for u in OrgUnit.objects.all()}
 
     def unit(code: str, name: str, kind: str, parent: OrgUnit | None, cs: bool = False) -> OrgUnit:
