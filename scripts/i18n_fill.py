@@ -2,7 +2,7 @@
 
 zh_Hant is translated by hand (kefu/locale/zh_Hant/LC_MESSAGES/django.po). For every
 entry whose zh_Hans translation is missing or fuzzy, the zh_Hant text is converted
-with OpenCC (t2s); a translator can then edit zh_Hans and the edit is kept, since
+with OpenCC (tw2sp: Taiwan phrasing to mainland, e.g. 匯入 → 导入); a translator can then edit zh_Hans and the edit is kept, since
 only empty or fuzzy entries are filled. The English catalogue repeats the msgids.
 """
 
@@ -18,7 +18,7 @@ LOCALE = Path(__file__).resolve().parent.parent / "kefu" / "locale"
 def main() -> int:
     hant = polib.pofile(str(LOCALE / "zh_Hant" / "LC_MESSAGES" / "django.po"))
     by_key = {(e.msgctxt, e.msgid): e for e in hant}
-    t2s = opencc.OpenCC("t2s")
+    t2s = opencc.OpenCC("tw2sp")
     missing = [e.msgid for e in hant if not e.translated() and not e.obsolete]
 
     hans = polib.pofile(str(LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"))

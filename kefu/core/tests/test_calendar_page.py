@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -58,6 +59,8 @@ class CalendarPageAccessTests(KefuTestCase):
         self.assertContains(self.client.get(reverse("core:workbench")), f'href="{URL}"')
 
 
+# The assertions read the English messages; the Chinese ones are checked by the catalogue tests.
+@override_settings(LANGUAGE_CODE="en")
 class CalendarPageContentTests(KefuTestCase):
     def test_year_view_marks_holidays_adjusted_days_and_weekly_hours(self):
         self.login(self.agent)
@@ -136,6 +139,8 @@ class CalendarPageContentTests(KefuTestCase):
         self.assertContains(response, "n39")
 
 
+# The assertions read the English messages; the Chinese ones are checked by the catalogue tests.
+@override_settings(LANGUAGE_CODE="en")
 class CalendarFormPostTests(KefuTestCase):
     def setUp(self):
         self.login(self.sysadmin)
