@@ -9,6 +9,7 @@ An app registers in its ``AppConfig.ready()``:
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,8 +75,34 @@ class _Workbench:
         return sorted(items, key=lambda t: (not t.late, t.due or datetime.date.max, str(t.title)))
 
 
+DemoStep = Callable[..., dict[str, int]]
+
+
+@dataclass
+class _DemoSteps:
+    """Demo data that later apps add after the demo company (``manage.py seed_demo`` runs them in order).
+
+    A step is ``step(*, log)`` returning what it created, ``{label: count}``; it must be idempotent
+    (a second run creates nothing and returns zeros). People's ``build_demo`` itself does not run
+    them, so tests that only need the company stay fast.
+    """
+
+    steps: dict[str, DemoStep] = field(default_factory=dict)
+
+    def register(self, key: str, step: DemoStep) -> None:
+        self.steps[key] = step
+
+    def run(self, *, log: Callable[[str], None] | None = None) -> dict[str, int]:
+        created: dict[str, int] = {}
+        for step in self.steps.values():
+            for label, count in step(log=log).items():
+                created[label] = created.get(label, 0) + count
+        return created
+
+
 nav = _Nav()
 workbench = _Workbench()
+demo_steps = _DemoSteps()
 
 
 def _no_roles(user) -> set[str]:
@@ -89,3 +116,41 @@ roles_of: Callable[[Any], set[str]] = _no_roles
 def set_roles_source(source: Callable[[Any], set[str]]) -> None:
     global roles_of
     roles_of = source
+
+
+# --- results stored from the work calendar or the policy parameters --------------------------------
+# An app that stores results computed from the calendar or from parameters (the SLA deadlines of
+# service) registers a callback in its ready(); core calls it after the change commits, and never
+# imports the app. Callbacks should be quick (enqueue a background task for the real work).
+
+CalendarHook = Callable[..., None]  # hook(*, since: date | None, until: date | None) — the dates changed; None: all
+PolicyHook = Callable[..., None]  # hook(*, key: str, effective_from: date)
+
+calendar_hooks: list[CalendarHook] = []
+policy_hooks: list[PolicyHook] = []
+
+
+def on_calendar_changed(hook: CalendarHook) -> None:
+    if hook not in calendar_hooks:
+        calendar_hooks.append(hook)
+
+
+def on_policy_changed(hook: PolicyHook) -> None:
+    if hook not in policy_hooks:
+        policy_hooks.append(hook)
+
+
+def calendar_changed(*, since: datetime.date | None, until: datetime.date | None) -> None:
+    """Tell the registered apps, once the transaction commits, that these calendar dates changed."""
+    from django.db import transaction
+
+    for hook in list(calendar_hooks):
+        transaction.on_commit(functools.partial(hook, since=since, until=until))
+
+
+def policy_changed(*, key: str, effective_from: datetime.date) -> None:
+    """Tell the registered apps, once the transaction commits, that a parameter changed from a date on."""
+    from django.db import transaction
+
+    for hook in list(policy_hooks):
+        transaction.on_commit(functools.partial(hook, key=key, effective_from=effective_from))

@@ -57,6 +57,7 @@ def policy_set(*, key: str, value: Any, effective_from: datetime.date, actor, no
         | ({"effective_from": [None, str(effective_from)]} if created else {}),
         reason=note,
     )
+    registry.policy_changed(key=key, effective_from=effective_from)
     return row
 
 
@@ -204,6 +205,7 @@ def calendar_day_set(
         reason=note,
     )
     calendar.changed()
+    registry.calendar_changed(since=date, until=date)
     return row
 
 
@@ -226,6 +228,7 @@ def calendar_day_delete(*, actor, date: datetime.date, reason: str = "") -> None
     )
     row.delete()
     calendar.changed()
+    registry.calendar_changed(since=date, until=date)
 
 
 @transaction.atomic
@@ -259,6 +262,7 @@ def working_periods_set(*, actor, weekday: int, ranges: Iterable[Any], reason: s
         reason=reason,
     )
     calendar.changed()
+    registry.calendar_changed(since=None, until=None)  # weekly hours apply to every date
     return rows
 
 
@@ -306,4 +310,5 @@ def calendar_year_confirm(*, actor, year: int, note: str = "") -> CalendarYear:
         reason=note,
     )
     calendar.changed()
+    registry.calendar_changed(since=datetime.date(year, 1, 1), until=datetime.date(year, 12, 31))
     return row

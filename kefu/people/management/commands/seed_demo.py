@@ -22,6 +22,11 @@ class Command(BaseCommand):
     def handle(self, *args, password=None, verbosity=1, **options):
         log = self.stdout.write if verbosity >= 2 else None
         report = build_demo(password=password, log=log)
+        # Later apps' demo data (interactions, evaluations, uniforms…), registered in their ready().
+        from kefu.core.registry import demo_steps
+
+        for label, count in demo_steps.run(log=log).items():
+            report.created[label] += count
         if not report.changed:
             self.stdout.write(_("The demo company is already there; nothing to add."))
             return
