@@ -52,5 +52,13 @@ messages: install
 	$(PY) scripts/i18n_fill.py
 	cd kefu && ../$(PY) ../manage.py compilemessages
 
+# Kefu's interaction import beside a raw PostgreSQL COPY of the same file (issue 3), in a scratch
+# database it makes and drops. Needs DATABASE_URL=postgres://…. ROWS=1000000 for the issue's full-size file
+# (about 6 minutes on the 2-CPU build machine, so the default is 200,000).
+ROWS ?= 200000
+bench: install
+	@if [ -z "$$DATABASE_URL" ]; then echo "make bench needs PostgreSQL: set DATABASE_URL=postgres://…" >&2; exit 2; fi
+	$(PY) -m kefu.service.bench --rows $(ROWS)
+
 clean:
 	rm -rf $(VENV) db.sqlite3 var

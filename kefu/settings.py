@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kefu.core",
     "kefu.people",
+    "kefu.uniforms",
+    "kefu.procurement",
+    "kefu.service",
+    "kefu.evaluations",
     "kefu.api",
 ]
 
@@ -146,6 +150,11 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 KEFU_UPLOAD_MAX_BYTES = envint("KEFU_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+# The CJK font of the printable forms (fpdf2 embeds a subset): a .ttf/.otf, or a .ttc collection
+# (Debian's fonts-noto-cjk), whose face is KEFU_PDF_FONT_INDEX or, when unset, the one for the
+# language (Noto Sans CJK: 2 = SC, 3 = TC).
+KEFU_PDF_FONT = os.environ.get("KEFU_PDF_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+KEFU_PDF_FONT_INDEX: int | None = envint("KEFU_PDF_FONT_INDEX", 0) if os.environ.get("KEFU_PDF_FONT_INDEX") else None
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -176,6 +185,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+
+# SLA alerts (kefu/service/alerts.py, `manage.py sla_alerts` from cron): warn this many working
+# minutes before a deadline; breaches older than this many days are left to the backlog figures.
+KEFU_SLA_ALERT_WORKING_MINUTES = envint("KEFU_SLA_ALERT_WORKING_MINUTES", 30)
+KEFU_SLA_ALERT_LOOKBACK_DAYS = envint("KEFU_SLA_ALERT_LOOKBACK_DAYS", 7)
 
 # The work calendar (kefu/core/calendar.py) is cached per process; another process's change is
 # seen within this many seconds (the process that made it sees it at once).

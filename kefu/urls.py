@@ -8,6 +8,10 @@ from kefu.api.api import api
 urlpatterns = [
     path("", include("kefu.core.urls")),
     path("people/", include("kefu.people.urls")),
+    path("uniforms/", include("kefu.uniforms.urls")),
+    path("procurement/", include("kefu.procurement.urls")),
+    path("service/", include("kefu.service.urls")),
+    path("evaluations/", include("kefu.evaluations.urls")),
     path("api/v1/", api.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -27,6 +27,10 @@ from ninja.openapi.views import openapi_view
 
 from kefu.api.auth import request_user, session_auth, token_auth
 from kefu.api.routers import employees, org_units
+from kefu.evaluations.api import router as evaluations_router
+from kefu.procurement.api import router as procurement_router
+from kefu.service.api import router as service_router
+from kefu.uniforms.api import router as uniforms_router
 
 
 def docs_access(view):
@@ -61,6 +65,10 @@ api = NinjaAPI(
 )
 api.add_router("", org_units.router)
 api.add_router("", employees.router)
+api.add_router("", service_router)
+api.add_router("", evaluations_router)
+api.add_router("", uniforms_router)
+api.add_router("", procurement_router)
 
 
 # --- errors: one JSON shape everywhere --------------------------------------------------------

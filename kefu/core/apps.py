@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "kefu.core"
     label = "core"
-    verbose_name = _("Core")
+    verbose_name = _("System")
 
     def ready(self) -> None:
         import kefu.core.calendar  # noqa: F401  (registers the work calendar's access rules)

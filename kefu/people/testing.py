@@ -46,7 +46,22 @@ def make_person(username: str, name: str, unit: OrgUnit, *roles: tuple[str, OrgU
     return user
 
 
+def ensure_working_hours() -> None:
+    """The default weekly hours of migration 0002; a flushed (live-server) test database has none."""
+    from kefu.core.models import WorkingPeriod
+
+    if not WorkingPeriod.objects.exists():
+        WorkingPeriod.objects.bulk_create(
+            [WorkingPeriod(weekday=d, start=datetime.time(s), end=datetime.time(e))
+             for d in range(5) for s, e in ((9, 12), (13, 18))]
+        )
+        from kefu.core import calendar
+
+        calendar.invalidate()
+
+
 def build_company() -> SimpleNamespace:
+    ensure_working_hours()
     c = SimpleNamespace()
     c.company = make_unit("CO", "客服示範公司", OrgUnit.Kind.COMPANY)
     c.cs1 = make_unit("CS1", "客服一部", OrgUnit.Kind.DEPARTMENT, c.company, cs=True)
