@@ -18,3 +18,24 @@ def _fresh_work_calendar():
     calendar.invalidate()
     yield
     calendar.invalidate()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "zh_default: run under Kefu's real default language (zh-Hant) instead of English"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(request, settings):
+    """Tests read Kefu's English source messages; the product's zh-Hant default is tested where a
+    test says so (``@pytest.mark.zh_default``), by the catalogue tests, and by the browser tests,
+    whose Chromium asks for zh-TW."""
+    from django.utils import translation
+
+    if request.node.get_closest_marker("zh_default"):
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from kefu.core.registry import Todo, workbench
@@ -9,12 +10,14 @@ class WorkbenchTests(KefuTestCase):
         response = self.client.get(reverse("core:workbench"))
         self.assertRedirects(response, f"{reverse('login')}?next=/", fetch_redirect_response=False)
 
+    @pytest.mark.zh_default
     def test_empty_state_in_traditional_chinese_by_default(self):
         self.login(self.agent)
         response = self.client.get(reverse("core:workbench"))
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, 'data-testid="todo-empty"')
         self.assertContains(response, 'lang="zh-hant"')
+        self.assertContains(response, "目前沒有待辦事項")
 
     def test_registered_provider_todos_are_listed(self):
         def provider(user):

@@ -10,6 +10,7 @@ import io
 import threading
 import unittest
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.test import TransactionTestCase, override_settings
@@ -30,12 +31,12 @@ NOW = local(2026, 3, 10, 10)
 
 def near(n: int) -> str:
     """The title in the company's language, as the job writes it."""
-    with translation.override("zh-hant"):
+    with translation.override(settings.LANGUAGE_CODE):
         return ngettext("%(n)s deadline is close to breaching", "%(n)s deadlines are close to breaching", n) % {"n": n}
 
 
 def breached(n: int) -> str:
-    with translation.override("zh-hant"):
+    with translation.override(settings.LANGUAGE_CODE):
         return ngettext("%(n)s deadline was breached", "%(n)s deadlines were breached", n) % {"n": n}
 
 

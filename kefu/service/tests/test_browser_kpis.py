@@ -30,8 +30,9 @@ def demo(live_server):
 
 def test_agent_reads_her_kpis_with_trend_charts(demo, live_server, page):
     login(page, live_server.url, "agent")
-    page.get_by_test_id("nav-service").click()  # the app's pages sit in one menu
-    page.get_by_role("link", name=re.compile("我的|My KPIs")).first.click()
+    menu = page.get_by_test_id("nav-service")  # the app's pages sit in one menu
+    menu.click()
+    menu.get_by_role("link", name=re.compile("我的績效|My KPIs")).click()
     expect(page.get_by_test_id("page-title")).to_be_visible()
     assert page.url.startswith(live_server.url + reverse("service:kpi_mine"))
     # The cards carry her figures; the charts are drawn (ECharts renders an <svg> into each).

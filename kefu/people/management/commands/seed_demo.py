@@ -6,6 +6,7 @@ password from ``KEFU_DEMO_PASSWORD`` (default ``kefu-demo-2026``) or
 """
 
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 from django.utils.translation import gettext as _
 
 from kefu.people.demo import DEFAULT_PASSWORD, build_demo
@@ -21,12 +22,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, password=None, verbosity=1, **options):
         log = self.stdout.write if verbosity >= 2 else None
-        report = build_demo(password=password, log=log)
-        # Later apps' demo data (interactions, evaluations, uniforms…), registered in their ready().
-        from kefu.core.registry import demo_steps
+        # The demo's notifications stay in the in-app inbox: hundreds of console e-mails would bury
+        # the logins this command is run for.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            report = build_demo(password=password, log=log)
+            # Later apps' demo data (interactions, evaluations, uniforms…), registered in their ready().
+            from kefu.core.registry import demo_steps
 
-        for label, count in demo_steps.run(log=log).items():
-            report.created[label] += count
+            for label, count in demo_steps.run(log=log).items():
+                report.created[label] += count
         if not report.changed:
             self.stdout.write(_("The demo company is already there; nothing to add."))
             return
