@@ -1,0 +1,137 @@
+"""Pages: the cycles (HR opens one), the calibration board, an agent's own result."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_POST
+
+from kefu.annual import access as aaccess
+from kefu.annual import distribution, services
+from kefu.annual.models import AnnualCycle, AnnualResult, Grade
+from kefu.core import access
+from kefu.people.access import employee_of, has_role, scope_q
+
+
+def _errors(request: HttpRequest, e: ValidationError) -> None:
+    for message in e.messages:
+        messages.error(request, message)
+
+
+def cycles(request: HttpRequest) -> HttpResponse:
+    if not aaccess.reads_board(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        if not has_role(request.user, *aaccess.HR):
+            raise PermissionDenied
+        try:
+            year = int(request.POST.get("year", ""))
+            cycle = services.cycle_open(actor=request.user, year=year)
+        except ValueError:
+            messages.error(request, _("Year: enter a year such as 2026."))
+        except ValidationError as e:
+            _errors(request, e)
+        else:
+            return redirect("annual:board", year=cycle.year)
+    rows = access.visible(request.user, AnnualCycle).annotate(
+        rated=Count("results", filter=Q(results__rated=True)),
+        population=Count("results"))
+    return render(request, "annual/cycles.html", {"cycles": rows, "can_open": has_role(request.user, *aaccess.HR)})
+
+
+def board(request: HttpRequest, year: int) -> HttpResponse:
+    if not aaccess.reads_board(request.user):
+        raise PermissionDenied
+    cycle = access.get_for_view(request.user, AnnualCycle, year=year)
+    results = list(access.visible(request.user, cycle.results.select_related("employee", "employee__org_unit"))
+                   .order_by("-rated", "-composite", "employee__employee_no"))
+    p = cycle.parameters
+    rated = [r for r in results if r.rated]
+    n = cycle.results.filter(rated=True).count()
+    cap, floor = distribution.quotas(n, excellent_max_pct=Decimal(p["excellent_max_pct"]),
+                                     fail_min_pct=Decimal(p["fail_min_pct"]), rounding=p["quota_rounding"])
+    counts = {g: sum(1 for r in rated if r.final_grade == g) for g in Grade.values}
+    dist = [{"grade": g, "label": label, "count": counts[g], "pct": (counts[g] * 100 // len(rated)) if rated else 0}
+            for g, label in Grade.choices]
+    is_hr = has_role(request.user, *aaccess.HR)
+    # The results this user enters achievements for (her CS supervisor scope), in one query.
+    editable: set[int] = set()
+    if cycle.status == AnnualCycle.Status.OPEN and has_role(request.user, *aaccess.ACHIEVEMENT_EDITORS):
+        editable = set(cycle.results.filter(scope_q(request.user, aaccess.ACHIEVEMENT_EDITORS,
+                                                    field="employee__org_unit"), rated=True)
+                       .exclude(employee__user_id=getattr(request.user, "pk", 0)).values_list("pk", flat=True))
+    for r in results:
+        r.flag_labels = [str(FLAG_LABELS.get(f, f)) for f in r.flags]  # type: ignore[attr-defined]
+        r.enters_achievements = r.pk in editable  # type: ignore[attr-defined]
+    return render(request, "annual/board.html", {
+        "cycle": cycle, "results": results, "rated": rated, "n": n, "cap": cap, "floor": floor, "dist": dist,
+        "problems": services.check(cycle) if cycle.status == AnnualCycle.Status.CALIBRATING else [],
+        "is_hr": is_hr, "is_leadership": has_role(request.user, *aaccess.LEADERSHIP),
+        "grades": Grade.choices, "min_population": p["min_population"], "S": AnnualCycle.Status,
+    })
+
+
+FLAG_LABELS = {
+    distribution.CAPPED: _l("Over the excellent cap"),
+    distribution.TIE_AT_CAP: _l("Tied at the excellent cap"),
+    distribution.FORCED_FAIL: _l("Made fail to meet the floor"),
+    distribution.TIE_AT_FLOOR: _l("Tied at the fail floor"),
+    distribution.QUOTA_WOULD_APPLY: _l("The quota would change this grade"),
+    services.NO_RATINGS: _l("No survey answers: satisfaction left out"),
+}
+
+TRANSITIONS = {"calibrate": services.cycle_calibrate, "submit": services.cycle_submit,
+               "approve": services.cycle_approve, "publish": services.cycle_publish}
+
+
+@require_POST
+def transition(request: HttpRequest, year: int) -> HttpResponse:
+    cycle = access.get_for_view(request.user, AnnualCycle, year=year)
+    step = TRANSITIONS.get(request.POST.get("step", ""))
+    if step is None:
+        raise Http404
+    try:
+        step(actor=request.user, cycle=cycle)
+    except ValidationError as e:
+        _errors(request, e)
+    return redirect("annual:board", year=year)
+
+
+@require_POST
+def grade(request: HttpRequest, pk: int) -> HttpResponse:
+    result = access.get_for_view(request.user, AnnualResult.objects.select_related("cycle"), pk=pk)
+    try:
+        services.grade_change(actor=request.user, result=result, grade=request.POST.get("grade", ""),
+                              reason=request.POST.get("reason", ""))
+    except ValidationError as e:
+        _errors(request, e)
+    return redirect("annual:board", year=result.cycle.year)
+
+
+@require_POST
+def achievements(request: HttpRequest, pk: int) -> HttpResponse:
+    result = access.get_for_view(request.user, AnnualResult.objects.select_related("cycle"), pk=pk)
+    try:
+        score = Decimal(request.POST.get("score", ""))
+        services.achievements_set(actor=request.user, result=result, score=score,
+                                  evidence=request.POST.get("evidence", ""))
+    except InvalidOperation:
+        messages.error(request, _("Achievements score: enter a number from 0 to 100."))
+    except ValidationError as e:
+        _errors(request, e)
+    return redirect("annual:board", year=result.cycle.year)
+
+
+def mine(request: HttpRequest) -> HttpResponse:
+    me = employee_of(request.user)
+    if me is None:
+        raise PermissionDenied
+    results = access.visible(request.user, AnnualResult.objects.filter(employee=me).select_related("cycle"))
+    return render(request, "annual/mine.html", {"results": results})
