@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kefu.procurement",
     "kefu.service",
     "kefu.evaluations",
+    "kefu.annual",
     "kefu.api",
 ]
 

@@ -25,6 +25,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.views import openapi_view
 
+from kefu.annual.api import router as annual_router
 from kefu.api.auth import request_user, session_auth, token_auth
 from kefu.api.routers import employees, org_units
 from kefu.evaluations.api import router as evaluations_router
@@ -69,6 +70,7 @@ api.add_router("", service_router)
 api.add_router("", evaluations_router)
 api.add_router("", uniforms_router)
 api.add_router("", procurement_router)
+api.add_router("", annual_router)
 
 
 # --- errors: one JSON shape everywhere --------------------------------------------------------
