@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kefu.core import audit, calendar, policy
+from kefu.core import uploads as file_kinds
 from kefu.core.services import notify
 from kefu.evaluations import access as eaccess
 from kefu.evaluations import monthly, scoring
@@ -350,13 +351,7 @@ WEEKLY_FIELDS = ["agent_id", "iso_year", "iso_week", "evaluator_id", "scorecard_
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_MAX_COUNT = 10
 # The file's first bytes decide its type, not its name or the browser's say-so.
-ATTACHMENT_TYPES: list[tuple[bytes, int, str, str]] = [
-    (b"%PDF-", 0, "application/pdf", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png", "png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg", "jpg"),
-    (b"ID3", 0, "audio/mpeg", "mp3"),
-    (b"WAVE", 8, "audio/wav", "wav"),
-]
+ATTACHMENT_TYPES = ("pdf", "png", "jpeg", "mp3", "wav")  # kinds of kefu.core.uploads
 ATTACHMENT_KINDS = "PDF, PNG, JPEG, MP3, WAV"
 
 
@@ -701,16 +696,9 @@ def attachment_type(upload: UploadedFile) -> tuple[str, str]:
         raise ValidationError({"file": _("%(name)s is larger than 10 MB.") % {"name": upload.name}})
     if not upload.size:
         raise ValidationError({"file": _("%(name)s is empty.") % {"name": upload.name}})
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, offset, mime, ext in ATTACHMENT_TYPES:
-        if head[offset:offset + len(signature)] == signature:
-            if ext == "wav" and head[:4] != b"RIFF":
-                continue
-            return mime, ext
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        return "audio/mpeg", "mp3"  # an MPEG audio frame without an ID3 tag
+    kind = file_kinds.sniff(upload, ATTACHMENT_TYPES)
+    if kind is not None:
+        return kind.mime, kind.ext
     raise ValidationError({"file": _("%(name)s is not a %(kinds)s file.") % {"name": upload.name,
                                                                              "kinds": ATTACHMENT_KINDS}})
 

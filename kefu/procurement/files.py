@@ -12,13 +12,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
+from kefu.core import uploads
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PER_RECORD = 10
-TYPES = (
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"%PDF-", "application/pdf", ".pdf"),
-)
+KINDS = ("jpeg", "png", "pdf")
 ACCEPT = "image/jpeg,image/png,application/pdf"
 
 
@@ -29,12 +27,9 @@ def file_type(upload: UploadedFile, *, field: str) -> tuple[str, str]:
         raise ValidationError({field: _("%(name)s is larger than 5 MB.") % {"name": name}})
     if not upload.size:
         raise ValidationError({field: _("%(name)s is empty.") % {"name": name}})
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, mime, ext in TYPES:
-        if head.startswith(signature):
-            return mime, ext
+    kind = uploads.sniff(upload, KINDS)
+    if kind is not None:
+        return kind.mime, f".{kind.ext}"
     raise ValidationError({field: _("%(name)s is not a JPEG, PNG or PDF file.") % {"name": name}})
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core import audit, policy
+from kefu.core import uploads as file_kinds
 from kefu.core.services import notify
 from kefu.people import services as people
 from kefu.people.access import has_role
@@ -75,7 +76,7 @@ STYLE_FIELDS = ["code", "name", "item_type", "gender", "colour", "material", "se
 SKU_FIELDS = ["code", "style_id", "size_id", "unit_cost", "reorder_point", "active"]
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 # Magic bytes, not the browser's claim: what the file really is decides its type.
-PHOTO_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+PHOTO_KINDS = ("jpeg", "png", "webp")
 
 
 def _require(actor, roles: Iterable[str]) -> None:
@@ -87,14 +88,9 @@ def photo_type(upload: UploadedFile) -> str:
     """The photo's real type (JPEG, PNG or WebP), or a ValidationError on ``photo``."""
     if upload.size is not None and upload.size > PHOTO_MAX_BYTES:
         raise ValidationError({"photo": _("The photo is larger than 5 MB.")})
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, mime in PHOTO_SIGNATURES:
-        if head.startswith(signature):
-            return mime
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
+    kind = file_kinds.sniff(upload, PHOTO_KINDS)
+    if kind is not None:
+        return kind.mime
     raise ValidationError({"photo": _("The photo must be a JPEG, PNG or WebP image.")})
 
 
@@ -1316,8 +1312,7 @@ def issuance_confirm_receipt(*, actor, issuance: Issuance, at: datetime.datetime
 # ===========================================================================================
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-ATTACHMENT_TYPES = ((b"\xff\xd8\xff", "image/jpeg", ".jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-                    (b"%PDF-", "application/pdf", ".pdf"))
+ATTACHMENT_KINDS = ("jpeg", "png", "pdf")
 MAX_ATTACHMENTS = 10
 DAMAGE_FIELDS = ["number", "employee_id", "holding_id", "kind", "description", "occurred_on", "reported_by_id",
                  "reported_at", "status", "cause", "assessed_by_id", "assessed_at", "notes"]
@@ -1334,12 +1329,9 @@ def attachment_type(upload: UploadedFile) -> tuple[str, str]:
         raise ValidationError({"attachments": _("%(name)s is larger than 5 MB.") % {"name": name}})
     if not upload.size:
         raise ValidationError({"attachments": _("%(name)s is empty.") % {"name": name}})
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, mime, ext in ATTACHMENT_TYPES:
-        if head.startswith(signature):
-            return mime, ext
+    kind = file_kinds.sniff(upload, ATTACHMENT_KINDS)
+    if kind is not None:
+        return kind.mime, f".{kind.ext}"
     raise ValidationError({"attachments": _("%(name)s is not a JPEG, PNG or PDF file.") % {"name": name}})
 
 
