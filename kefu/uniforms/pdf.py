@@ -15,18 +15,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-# Faces of Noto Sans CJK's collection (.ttc) by language; other collections: KEFU_PDF_FONT_INDEX.
-TTC_FACE = {"zh-hans": 2, "zh-hant": 3}
-TTC_DEFAULT_FACE = 3
-FAMILY = "kefu-cjk"
+from kefu.core.pdf import FAMILY, KefuPDF
 
 
 @dataclass
@@ -49,24 +43,6 @@ class FormSpec:
     empty_rows: int = 0  # blank ruled rows after the items, as on paper
 
 
-def _font_path() -> Path:
-    path = Path(getattr(settings, "KEFU_PDF_FONT", "") or "")
-    if not path.is_file():
-        raise ImproperlyConfigured(
-            f"KEFU_PDF_FONT ({path}) is not a font file; install fonts-noto-cjk or point it at a CJK .ttf/.otf/.ttc"
-        )
-    return path
-
-
-def _face(path: Path, language: str) -> int:
-    if path.suffix.lower() not in {".ttc", ".otc"}:
-        return 0
-    index = getattr(settings, "KEFU_PDF_FONT_INDEX", None)
-    if index is not None:
-        return int(index)
-    return TTC_FACE.get(language, TTC_DEFAULT_FACE)
-
-
 def _date(value: datetime.date | datetime.datetime | None) -> str:
     if value is None:
         return ""
@@ -77,18 +53,13 @@ def _date(value: datetime.date | datetime.datetime | None) -> str:
 
 def render(spec: FormSpec, *, language: str) -> bytes:
     """The form as PDF bytes, its labels in ``language``."""
-    from fpdf import FPDF
     from fpdf.fonts import FontFace
 
-    path = _font_path()
-    face = _face(path, language)
     with translation.override(language):
-        pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        pdf = KefuPDF(language=language)
         pdf.set_margins(18, 16, 18)
         pdf.set_auto_page_break(auto=True, margin=16)
-        pdf.set_creator("Kefu")
         pdf.set_title(f"{spec.title} {spec.number}")
-        pdf.add_font(FAMILY, "", str(path), collection_font_number=face)
         pdf.add_page()
         width = pdf.w - pdf.l_margin - pdf.r_margin
 
