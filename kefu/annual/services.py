@@ -55,7 +55,7 @@ def parameters_for(year: int) -> dict[str, Any]:
     """The E2.3 parameters in force on 31 December of ``year``, as JSON."""
     on = datetime.date(year, 12, 31)
     keys = ("weights", "excellent_max_pct", "fail_min_pct", "min_final_months", "thresholds", "quota_rounding",
-            "min_population")
+            "min_population", "pay_change_pct", "award_quota")
     return {k: policy.definition(f"annual.{k}").to_json(policy.get(f"annual.{k}", on=on)) for k in keys}
 
 
@@ -299,4 +299,9 @@ def cycle_publish(*, actor, cycle: AnnualCycle) -> AnnualCycle:
     users = get_user_model().objects.filter(employee__annual_results__cycle=cycle, is_active=True)
     notify(recipients=list(users), title=_("Your %(year)s annual result is published") % {"year": cycle.year},
            url=reverse("annual:mine"))
+    # policy E3.3: each fail grade now owes a coaching plan; made once the publication commits, by the
+    # system (robust: a failure is logged, the nightly `manage.py coaching_sync` makes them then).
+    from kefu.annual.coaching import coaching_sync
+
+    transaction.on_commit(lambda: coaching_sync(actor=None), robust=True)
     return cycle

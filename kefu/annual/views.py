@@ -58,7 +58,9 @@ def board(request: HttpRequest, year: int) -> HttpResponse:
     cap, floor = distribution.quotas(n, excellent_max_pct=Decimal(p["excellent_max_pct"]),
                                      fail_min_pct=Decimal(p["fail_min_pct"]), rounding=p["quota_rounding"])
     counts = {g: sum(1 for r in rated if r.final_grade == g) for g in Grade.values}
-    dist = [{"grade": g, "label": label, "count": counts[g], "pct": (counts[g] * 100 // len(rated)) if rated else 0}
+    proposed = {g: sum(1 for r in rated if r.proposed_grade == g) for g in Grade.values}
+    dist = [{"grade": g, "label": label, "count": counts[g], "proposed": proposed[g],
+             "pct": (counts[g] * 200 + len(rated)) // (2 * len(rated)) if rated else 0}  # half up
             for g, label in Grade.choices]
     is_hr = has_role(request.user, *aaccess.HR)
     # The results this user enters achievements for (her CS supervisor scope), in one query.
@@ -75,7 +77,23 @@ def board(request: HttpRequest, year: int) -> HttpResponse:
         "problems": services.check(cycle) if cycle.status == AnnualCycle.Status.CALIBRATING else [],
         "is_hr": is_hr, "is_leadership": has_role(request.user, *aaccess.LEADERSHIP),
         "grades": Grade.choices, "min_population": p["min_population"], "S": AnnualCycle.Status,
+        "chart": _chart(dist, cap=cap, floor=floor),
     })
+
+
+def _chart(dist: list[dict], *, cap: int, floor: int) -> dict:
+    """The board's bar chart (board_chart.js): proposed and final counts per grade, the cap and floor marked."""
+    return {
+        "labels": [str(d["label"]) for d in dist],
+        "series": [{"key": "proposed", "name": _("Proposed"), "data": [d["proposed"] for d in dist]},
+                   {"key": "final", "name": _("Final"), "data": [d["count"] for d in dist]}],
+        # policy E2.3: at most the cap excellent (first bar), at least the floor fail (last bar)
+        "marks": [{"key": "cap", "name": _("Excellent at most %(n)s") % {"n": cap}, "short": f"≤ {cap}",
+                   "data": [cap if d["grade"] == Grade.EXCELLENT else None for d in dist]},
+                  {"key": "floor", "name": _("Fail at least %(n)s") % {"n": floor}, "short": f"≥ {floor}",
+                   "data": [floor if d["grade"] == Grade.FAIL else None for d in dist]}],
+        "y_name": _("People"),
+    }
 
 
 FLAG_LABELS = {

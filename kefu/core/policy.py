@@ -156,6 +156,9 @@ PARAMETERS: dict[str, Parameter] = {
         Parameter("annual.pay_change_pct", "E3.1", _("Pay change per grade"), "parts",
                   {"excellent": D(5), "good": D(2), "pass": D(0), "fail": D(-3)}, "%", parts=GRADES,
                   minimum=D(-100), maximum=D(100)),
+        Parameter("annual.award_quota", "E3.2", _("Awards per year"), "parts",
+                  {"outstanding": D(3), "service_star": D(5)}, _("people"),
+                  parts=(("outstanding", _("Annual Outstanding CS Award")), ("service_star", _("Service Star Award")))),
         Parameter("coaching.monthly_trigger", "E3.3", _("Monthly total that triggers coaching"), "decimal", D(60),
                   _("points"), maximum=D(100)),
         Parameter("uniforms.compensation_min_pct", "U3.2", _("Compensation minimum share of unit cost"), "decimal",
@@ -168,6 +171,11 @@ PARAMETERS: dict[str, Parameter] = {
                   minimum=D(1)),
         Parameter("inspections.approval_wait_days", "S2", _("Approval waiting longer than this is flagged"), "int",
                   5, _("working days"), minimum=D(1)),
+        Parameter("inspections.monthly_final_working_days", "E2.2",
+                  _("Monthly evaluations final within this many working days after the month"), "int", 10,
+                  _("working days"), minimum=D(1)),
+        Parameter("inspections.escalation_days", "S3",
+                  _("Overdue rectification escalated to leadership after"), "int", 5, _("days"), minimum=D(1)),
     ]
 }
 
