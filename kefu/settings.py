@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kefu.service",
     "kefu.evaluations",
     "kefu.annual",
+    "kefu.inspections",
     "kefu.api",
 ]
 
