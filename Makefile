@@ -7,9 +7,9 @@ UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install install-dev browser-deps test-sqlite test-postgres lint messages serve-dev bench clean
+.PHONY: demo test install install-dev browser-deps ldap-build-deps ldap-deps test-sqlite test-postgres lint messages serve-dev bench clean
 
-$(VENV)/.installed: pyproject.toml uv.lock
+$(VENV)/.installed: pyproject.toml uv.lock | ldap-build-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv sync --frozen --quiet
@@ -24,6 +24,20 @@ browser-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# python-ldap (django-auth-ldap, directory login) compiles against OpenLDAP's and SASL's headers.
+ldap-build-deps:
+	@if [ ! -f /usr/include/ldap.h ] || [ ! -f /usr/include/sasl/sasl.h ]; then \
+		echo "Installing the OpenLDAP and SASL headers (Debian packages)…"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libldap2-dev libsasl2-dev >/dev/null; \
+	fi
+
+# The directory-login tests start Debian's OpenLDAP server (slapd) on loopback and fill it with ldap-utils.
+ldap-deps: ldap-build-deps
+	@if [ ! -x /usr/sbin/slapd ] || ! command -v ldapadd >/dev/null; then \
+		echo "Installing slapd and ldap-utils (Debian packages)…"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq slapd ldap-utils >/dev/null; \
+	fi
+
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -33,7 +47,7 @@ demo: install
 	DEBUG=True $(PY) manage.py runserver 127.0.0.1:8000
 
 # The whole suite on SQLite, then again on PostgreSQL when DATABASE_URL names one.
-test: install browser-deps
+test: install browser-deps ldap-deps
 	env -u DATABASE_URL $(PY) -m pytest -q kefu
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$DATABASE_URL) =="; \

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kefu.evaluations",
     "kefu.annual",
     "kefu.inspections",
+    "kefu.integrations",
     "kefu.api",
 ]
 
@@ -110,6 +111,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Directory login (LDAP / Active Directory; kefu/integrations/ldap_settings.py lists the variables).
+# After ModelBackend: local accounts log in first, and still do while the directory is down.
+if os.environ.get("KEFU_LDAP_URI"):
+    from kefu.integrations.ldap_settings import BACKEND as _LDAP_BACKEND
+    from kefu.integrations.ldap_settings import ldap_settings as _ldap_settings
+
+    globals().update(_ldap_settings(os.environ))
+    AUTHENTICATION_BACKENDS.append(_LDAP_BACKEND)
+# Chat bots (kefu/integrations/chat.py): tries per message, first backoff (doubling), HTTP timeout.
+KEFU_CHAT_MAX_ATTEMPTS = envint("KEFU_CHAT_MAX_ATTEMPTS", 5)
+KEFU_CHAT_BACKOFF_SECONDS = float(os.environ.get("KEFU_CHAT_BACKOFF_SECONDS", 30))
+KEFU_CHAT_TIMEOUT_SECONDS = float(os.environ.get("KEFU_CHAT_TIMEOUT_SECONDS", 10))
+# HR sync drop folder (manage.py hr_sync): CSV files in, moved to done/ or failed/ with a report.
+KEFU_HR_SYNC_DIR = os.environ.get("KEFU_HR_SYNC_DIR", "")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "core:workbench"
 LOGOUT_REDIRECT_URL = "login"

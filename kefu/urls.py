@@ -14,6 +14,7 @@ urlpatterns = [
     path("evaluations/", include("kefu.evaluations.urls")),
     path("annual/", include("kefu.annual.urls")),
     path("inspections/", include("kefu.inspections.urls")),
+    path("integrations/", include("kefu.integrations.urls")),
     path("api/v1/", api.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

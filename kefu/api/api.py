@@ -29,6 +29,7 @@ from kefu.annual.api import router as annual_router
 from kefu.api.auth import request_user, session_auth, token_auth
 from kefu.api.routers import employees, org_units
 from kefu.evaluations.api import router as evaluations_router
+from kefu.integrations.api import router as integrations_router
 from kefu.procurement.api import router as procurement_router
 from kefu.service.api import router as service_router
 from kefu.uniforms.api import router as uniforms_router
@@ -71,6 +72,7 @@ api.add_router("", evaluations_router)
 api.add_router("", uniforms_router)
 api.add_router("", procurement_router)
 api.add_router("", annual_router)
+api.add_router("", integrations_router)
 
 
 # --- errors: one JSON shape everywhere --------------------------------------------------------

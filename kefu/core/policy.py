@@ -156,6 +156,9 @@ PARAMETERS: dict[str, Parameter] = {
         Parameter("annual.pay_change_pct", "E3.1", _("Pay change per grade"), "parts",
                   {"excellent": D(5), "good": D(2), "pass": D(0), "fail": D(-3)}, "%", parts=GRADES,
                   minimum=D(-100), maximum=D(100)),
+        # policy E3.1: an approved pay change goes on the payroll of this month of the year after the cycle's.
+        Parameter("annual.pay_effective_month", "E3.1", _("Pay change effective from month (of the following year)"),
+                  "int", 1, _("month"), minimum=D(1), maximum=D(12)),
         Parameter("annual.award_quota", "E3.2", _("Awards per year"), "parts",
                   {"outstanding": D(3), "service_star": D(5)}, _("people"),
                   parts=(("outstanding", _("Annual Outstanding CS Award")), ("service_star", _("Service Star Award")))),

@@ -61,22 +61,38 @@ def policy_set(*, key: str, value: Any, effective_from: datetime.date, actor, no
     return row
 
 
-def notify(*, recipients: Iterable[Any], title: str, body: str = "", url: str = "", email: bool = True) -> list[Notification]:
-    """In-app notifications, with an e-mail copy after the transaction commits."""
+# Listeners of notify() (e.g. kefu.integrations' chat bots), added in an AppConfig.ready():
+# ``hook(*, recipients, title, body, url, event)`` returns a callable (or None) that runs once the
+# transaction commits, beside the e-mail; it must not raise (a failure there never undoes the action).
+notification_hooks: list[Any] = []
+
+
+def notify(*, recipients: Iterable[Any], title: str, body: str = "", url: str = "", email: bool = True,
+           event: str = "notification") -> list[Notification]:
+    """In-app notifications, with an e-mail copy after the transaction commits.
+
+    ``event`` names the kind of notification (chat bots choose events and a message template by it).
+    """
     users = [u for u in recipients if u is not None]
     rows = Notification.objects.bulk_create(
         [Notification(recipient=u, title=str(title)[:200], body=str(body), url=url) for u in users]
     )
-    if email:
-        addresses = [u.email for u in users if getattr(u, "email", "")]
-        if addresses:
-            link = f"{settings.SITE_ROOT.rstrip('/')}{url}" if url else ""
-            message = "\n\n".join(part for part in (str(body), link) if part)
+    after_commit = [
+        job for hook in notification_hooks
+        if (job := hook(recipients=users, title=str(title), body=str(body), url=url, event=event)) is not None
+    ]
+    addresses = [u.email for u in users if getattr(u, "email", "")] if email else []
+    if addresses or after_commit:
+        link = f"{settings.SITE_ROOT.rstrip('/')}{url}" if url else ""
+        message = "\n\n".join(part for part in (str(body), link) if part)
 
-            def _send() -> None:
+        def _send() -> None:
+            if addresses:
                 send_mail(str(title), message, None, addresses, fail_silently=True)
+            for job in after_commit:
+                job()
 
-            transaction.on_commit(_send)
+        transaction.on_commit(_send)
     return rows
 
 
