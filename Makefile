@@ -66,13 +66,16 @@ messages: install
 	$(PY) scripts/i18n_fill.py
 	cd kefu && ../$(PY) ../manage.py compilemessages
 
-# Kefu's interaction import beside a raw PostgreSQL COPY of the same file (issue 3), in a scratch
-# database it makes and drops. Needs DATABASE_URL=postgres://…. ROWS=1000000 for the issue's full-size file
-# (about 6 minutes on the 2-CPU build machine, so the default is 200,000).
-ROWS ?= 200000
+# Kefu at contact-centre scale (issue 9; kefu/bench.py): import vs COPY, SLA recomputation, KPIs, page
+# times and propose_grades, each beside a same-run baseline, in a scratch database it makes and drops.
+# Needs DATABASE_URL=postgres://…. SCALE=1 is 2,000 agents and 1,000,000 interactions; ROWS=N sets the
+# interaction count alone (docs/performance.md has the figures).
+SCALE ?= 1
+ROWS ?=
 bench: install
 	@if [ -z "$$DATABASE_URL" ]; then echo "make bench needs PostgreSQL: set DATABASE_URL=postgres://…" >&2; exit 2; fi
-	$(PY) -m kefu.service.bench --rows $(ROWS)
+	$(PY) -m kefu.bench --scale $(SCALE) $(if $(ROWS),--rows $(ROWS),)
+
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var

@@ -1,4 +1,5 @@
-"""`make bench`: Kefu's interaction import beside a raw PostgreSQL COPY of the same file.
+"""Kefu's interaction import beside a raw PostgreSQL COPY of the same file (the import rows of
+`make bench`, kefu/bench.py, which uses the functions here; this module still runs alone).
 
     python -m kefu.service.bench [--rows N] [--keep-file]
 

@@ -118,9 +118,21 @@ class RowSource:
     rows: Iterator[tuple[int, list[Any]]]
     total_estimate: int = 0
     unknown_headers: tuple[str, ...] = ()
+    # CSV only: how the file is written, for the PostgreSQL COPY path (kefu.service.fastimport)
+    csv: CsvLayout | None = None
 
     def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
         return self.rows
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """A CSV file as PostgreSQL's COPY needs to read it: the handle, codec, delimiter, column count."""
+
+    handle: IO[bytes]
+    encoding: str  # a Python codec name: utf-8-sig or gb18030
+    delimiter: str
+    width: int  # cells in the header row
 
 
 def _match_header(header_cells: list[Any]) -> tuple[dict[str, int], list[str]]:
@@ -211,7 +223,8 @@ def _csv_source(handle: IO[bytes], name: str) -> RowSource:
             raise TableError([RowError(number + 1, "", _("The CSV file could not be read: %(error)s") % {"error": e})]) from e
 
     return RowSource(name=name, index=index, rows=rows(), total_estimate=max(0, lines - 1),
-                     unknown_headers=tuple(unknown))
+                     unknown_headers=tuple(unknown),
+                     csv=CsvLayout(handle=handle, encoding=encoding, delimiter=delimiter, width=len(header)))
 
 
 def _xlsx_source(handle: IO[bytes], name: str) -> RowSource:

@@ -6,7 +6,6 @@ import datetime
 import io
 import random
 import statistics
-import time
 
 from django.core.management import call_command
 from django.db.models import Avg, Count, Max, Min, Q
@@ -25,10 +24,8 @@ class ServiceDemoTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         build_demo()
-        started = time.monotonic()
         with translation.override("en"):
             cls.created = build_service_demo()
-        cls.seconds = time.monotonic() - started
         cls.today = demo._first_run_date()
 
     def test_six_months_of_interactions_and_answers(self):
@@ -48,9 +45,6 @@ class ServiceDemoTests(TestCase):
         # Through the real services: one audit entry for each import.
         self.assertTrue(AuditEntry.objects.filter(action="interactions.import").exists())
         self.assertTrue(AuditEntry.objects.filter(action="survey_answers.import").exists())
-
-    def test_fast(self):
-        self.assertLess(self.seconds, 30, "the demo must stay quick to seed")
 
     def test_every_deadline_is_computed(self):
         self.assertFalse(Interaction.objects.filter(
