@@ -31,27 +31,34 @@ def active_assignments(user, *, on: datetime.date | None = None) -> QuerySet[Rol
 
 def roles_of(user, *, on: datetime.date | None = None) -> set[str]:
     """The roles a user holds today (cached on the user object for one request)."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    cache_key = f"_kefu_roles_{on}"
-    cached = getattr(user, cache_key, None)
-    if cached is None:
-        cached = set(active_assignments(user, on=on).values_list("role", flat=True))
-        setattr(user, cache_key, cached)
-    return cached
+    return {role for role, _path in _assignments(user, on)}
 
 
 def has_role(user, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
 
 
+def _assignments(user, on: datetime.date | None = None) -> list[tuple[str, str]]:
+    """(role, unit path) of the user's assignments in force on ``on``, read once per request and
+    cached on the user object: a page asks for the roles and the scopes of several roles."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cache_key = f"_kefu_assignments_{on}"
+    cached = getattr(user, cache_key, None)
+    if cached is None:
+        cached = list(active_assignments(user, on=on).values_list("role", "org_unit__path"))
+        setattr(user, cache_key, cached)
+    return cached
+
+
+def _role_paths(user, roles: Iterable[str], on: datetime.date | None = None) -> list[str]:
+    wanted = set(roles)
+    return [path for role, path in _assignments(user, on) if role in wanted]
+
+
 def scope_q(user, roles: Iterable[str], *, field: str = "org_unit", on: datetime.date | None = None) -> Q:
     """A Q matching rows whose ``field`` (an OrgUnit FK) lies in a unit covered by one of ``roles``."""
-    paths = list(
-        active_assignments(user, on=on)
-        .filter(role__in=list(roles))
-        .values_list("org_unit__path", flat=True)
-    )
+    paths = _role_paths(user, roles, on)
     if not paths:
         return Q(pk__in=[])
     q = Q()
@@ -82,9 +89,7 @@ def employee_can_change(user, obj: Employee) -> bool:
 
 
 def units_visible(user, qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
-    paths = list(
-        active_assignments(user).filter(role__in=NON_AGENT_ROLES).values_list("org_unit__path", flat=True)
-    )
+    paths = _role_paths(user, NON_AGENT_ROLES)
     q = Q(pk__in=[])
     for path in paths:
         q |= Q(path__startswith=path)
@@ -96,7 +101,7 @@ def units_visible(user, qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
 
 def units_in_scope(user, roles: Iterable[str], qs: QuerySet[OrgUnit] | None = None) -> QuerySet[OrgUnit]:
     """The units lying in a subtree covered by one of ``roles`` (e.g. where HR may place people)."""
-    paths = list(active_assignments(user).filter(role__in=list(roles)).values_list("org_unit__path", flat=True))
+    paths = _role_paths(user, roles)
     q = Q(pk__in=[])
     for path in paths:
         q |= Q(path__startswith=path)
@@ -104,7 +109,7 @@ def units_in_scope(user, roles: Iterable[str], qs: QuerySet[OrgUnit] | None = No
 
 
 def unit_can_change(user, obj: OrgUnit) -> bool:
-    paths = active_assignments(user).filter(role__in=PEOPLE_EDITORS).values_list("org_unit__path", flat=True)
+    paths = _role_paths(user, PEOPLE_EDITORS)
     return any(obj.path.startswith(p) for p in paths)
 
 

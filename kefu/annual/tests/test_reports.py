@@ -163,7 +163,7 @@ class DistributionTests(ReportTestCase):
             result(c24, person(f"Z{i}", self.cs2_t1), "good")
             result(self.c26, person(f"W{i}", self.cs1_t2), "pass")
         self.assertEqual(count(), small)
-        with self.assertNumQueries(5):  # roles; cycles; her scope; departments; the grouped results
+        with self.assertNumQueries(4):  # her role assignments (roles and scope); cycles; departments; the results
             reports.distribution(self.hr)
 
 
@@ -244,15 +244,17 @@ class HistoryTests(ReportTestCase):
             self.client.get(self.url())
         self.assertEqual(len(ctx), small)
         employee = reports.history_person(self.hr, "CS1001")
-        # Five reads (months, results, pay, awards, coaching), each after its access rule's scope lookup.
-        with self.assertNumQueries(10):
+        # Five reads (months, results, pay, awards, coaching); the access rules' scopes come from her role
+        # assignments, read once (by history_person above) for the request.
+        with self.assertNumQueries(5):
             reports.history(self.hr, employee)
 
 
 class BoardChartTests(ReportTestCase):
     def test_chart_data_counts_proposed_and_final_against_cap_and_floor(self):
         # 2026: proposed excellent 1 (X1; 王小美 was proposed good), good 2, pass 3, fail 1; final excellent 2,
-        # good 1, pass 3, fail 1. Seven rated: cap floor(7 × 20 %) = 1, floor ceil(7 × 5 %) = 1.
+        # good 1, pass 3, fail 1. Seven rated: cap floor(7 × 20 %) = 1, floor ceil(7 × 5 %) = 1; 2 of 7 excellent
+        # is 28.57 %, shown as 29 % (half up).
         import json
 
         self.client.force_login(self.hr)
@@ -268,7 +270,7 @@ class BoardChartTests(ReportTestCase):
         self.assertContains(response, 'src="/static/annual/board_chart.js"')
         self.assertNotContains(response, "<script>")  # no inline script (CSP)
         self.assertInHTML('<tr data-testid="dist-excellent"><th scope="row" class="fw-normal">Excellent</th>'
-                          '<td class="text-end">1</td><td class="text-end">2</td><td class="text-end">28%</td>'
+                          '<td class="text-end">1</td><td class="text-end">2</td><td class="text-end">29%</td>'
                           '<td class="text-muted">at most 1</td></tr>', body)
 
     def test_a_supervisor_is_told_the_quotas_cover_everyone(self):

@@ -84,10 +84,10 @@ class EmployeeListTests(KefuTestCase):
     def test_query_count_is_pinned(self):
         add_employees(self.cs1_t1, 80)
         self.login(self.hr)
-        # session, user, her scope for units, her own employee row, her scope for employees, count,
-        # her roles (editor check and nav), unread notifications, the unit options, the page's rows,
-        # and the session save (savepoint, update, release).
-        with self.assertNumQueries(13):
+        # session, user, her role assignments (read once: roles and every scope), her own employee row,
+        # count, unread notifications, the unit options, the page's rows, and the session save
+        # (savepoint, update, release).
+        with self.assertNumQueries(11):
             self.client.get(self.url)
 
     def test_nav_entry_for_non_agents(self):
