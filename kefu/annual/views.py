@@ -17,12 +17,8 @@ from kefu.annual import access as aaccess
 from kefu.annual import distribution, services
 from kefu.annual.models import AnnualCycle, AnnualResult, Grade
 from kefu.core import access
+from kefu.core.views import flash_errors
 from kefu.people.access import employee_of, has_role, scope_q
-
-
-def _errors(request: HttpRequest, e: ValidationError) -> None:
-    for message in e.messages:
-        messages.error(request, message)
 
 
 def cycles(request: HttpRequest) -> HttpResponse:
@@ -37,7 +33,7 @@ def cycles(request: HttpRequest) -> HttpResponse:
         except ValueError:
             messages.error(request, _("Year: enter a year such as 2026."))
         except ValidationError as e:
-            _errors(request, e)
+            flash_errors(request, e)
         else:
             return redirect("annual:board", year=cycle.year)
     rows = access.visible(request.user, AnnualCycle).annotate(
@@ -118,7 +114,7 @@ def transition(request: HttpRequest, year: int) -> HttpResponse:
     try:
         step(actor=request.user, cycle=cycle)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("annual:board", year=year)
 
 
@@ -129,7 +125,7 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
         services.grade_change(actor=request.user, result=result, grade=request.POST.get("grade", ""),
                               reason=request.POST.get("reason", ""))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("annual:board", year=result.cycle.year)
 
 
@@ -137,13 +133,14 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
 def achievements(request: HttpRequest, pk: int) -> HttpResponse:
     result = access.get_for_view(request.user, AnnualResult.objects.select_related("cycle"), pk=pk)
     try:
-        score = Decimal(request.POST.get("score", ""))
+        score: Decimal | None = Decimal(request.POST.get("score", ""))
+    except InvalidOperation:
+        score = None  # the service says so, after it has checked who is asking (403 before a form error)
+    try:
         services.achievements_set(actor=request.user, result=result, score=score,
                                   evidence=request.POST.get("evidence", ""))
-    except InvalidOperation:
-        messages.error(request, _("Achievements score: enter a number from 0 to 100."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("annual:board", year=result.cycle.year)
 
 

@@ -16,14 +16,11 @@ from kefu.annual import access as aaccess
 from kefu.annual import awards as svc
 from kefu.annual.models import AnnualCycle, AwardKind, AwardNomination
 from kefu.core import access, tabular
+from kefu.core.views import flash_errors
 from kefu.people.access import has_role
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def _errors(request: HttpRequest, e: ValidationError) -> None:
-    for message in e.messages:
-        messages.error(request, message)
 
 
 def _cycle(request: HttpRequest, year: int) -> AnnualCycle:
@@ -63,7 +60,7 @@ def nominate(request: HttpRequest, year: int) -> HttpResponse:
         nomination = svc.nomination_create(actor=request.user, cycle=cycle, kind=kind, result=result,
                                            reason=request.POST.get("reason", ""))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("%(name)s is nominated for the %(award)s.") % {
             "name": result.employee.name, "award": nomination.get_kind_display()})
@@ -81,7 +78,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         svc.nomination_decide(actor=request.user, nomination=nomination, approve=decision == "approve",
                               note=request.POST.get("note", ""))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect(reverse("annual:awards", args=[nomination.cycle.year]) + "#nominations")
 
 

@@ -16,14 +16,11 @@ from kefu.annual import pay as pay_services
 from kefu.annual.access import HR
 from kefu.annual.models import AnnualAppeal, AnnualCycle, AnnualResult, Grade, PayProposal
 from kefu.core import access, calendar, tabular
+from kefu.core.views import flash_errors
 from kefu.people.access import has_role
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def _errors(request: HttpRequest, e: ValidationError) -> None:
-    for message in e.messages:
-        messages.error(request, message)
 
 
 def _require_hr(request: HttpRequest) -> None:
@@ -77,7 +74,7 @@ def pay_prepare(request: HttpRequest, year: int) -> HttpResponse:
     try:
         n = pay_services.proposals_prepare(actor=request.user, cycle=cycle)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("%(n)s pay proposal(s) prepared.") % {"n": n})
     return redirect("annual:pay", year=year)
@@ -90,7 +87,7 @@ def pay_base(request: HttpRequest, pk: int) -> HttpResponse:
         pay_services.base_pay_set(actor=request.user, proposal=proposal, base_pay=request.POST.get("base_pay", ""),
                                   note=request.POST.get("note"))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("annual:pay", year=proposal.result.cycle.year)
 
 
@@ -108,7 +105,7 @@ def pay_import(request: HttpRequest, year: int) -> HttpResponse:
         context = _pay_context(request, cycle, import_errors=e.report.errors)
         return render(request, "annual/pay.html", context, status=400)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Base pay imported: %(updated)s changed, %(unchanged)s unchanged.") % {
             "updated": report.updated, "unchanged": report.unchanged})
@@ -121,7 +118,7 @@ def pay_approve(request: HttpRequest, year: int) -> HttpResponse:
     try:
         pay_services.pay_approve(actor=request.user, cycle=cycle)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("The %(year)s pay proposals are approved.") % {"year": year})
     return redirect("annual:pay", year=year)
@@ -142,7 +139,7 @@ def pay_export(request: HttpRequest, year: int) -> HttpResponse:
             response = HttpResponse(pay_services.export_xlsx(cycle), content_type=XLSX)
             response["Content-Disposition"] = f'attachment; filename="pay-{year}.xlsx"'
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
         return redirect("annual:pay", year=year)
     return response
 
@@ -156,7 +153,7 @@ def appeal_file(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         appeal_services.appeal_file(actor=request.user, result=result, reason=request.POST.get("reason", ""))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Your appeal is with HR."))
     return redirect("annual:mine")
@@ -179,7 +176,7 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
                                       new_grade=request.POST.get("new_grade", ""),
                                       note=request.POST.get("note", ""))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("The appeal is decided; the person is notified."))
     return redirect("annual:appeals")

@@ -1,10 +1,19 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kefu.core import services
 from kefu.core.models import Notification
 from kefu.core.registry import workbench as workbench_registry
+
+
+def flash_errors(request: HttpRequest, error: ValidationError) -> None:
+    """A service's refusal as one message per reason on the next page (action views redirect back)."""
+    for message in error.messages:
+        messages.error(request, message)
 
 
 def workbench(request):

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core import access
+from kefu.core.views import flash_errors
 from kefu.evaluations import access as eaccess
 from kefu.evaluations import scoring, services
 from kefu.evaluations.models import (
@@ -47,10 +48,6 @@ PER_PAGE = 50
 BOARD_WEEKS = 8
 PICKER_LIMIT = 200
 
-
-def _errors(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _field_errors(error: ValidationError) -> dict[str, list[str]]:
@@ -167,7 +164,7 @@ def weekly_start(request: HttpRequest) -> HttpResponse:
         ev = services.weekly_evaluation_start(actor=request.user, agent=agent, iso_year=period.year,
                                               iso_week=period.number)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
         return redirect("evaluations:weekly_board")
     if ev.status == WeeklyEvaluation.Status.DRAFT and access.can_change(request.user, ev):
         return redirect("evaluations:weekly_edit", pk=ev.pk)
@@ -314,7 +311,7 @@ def weekly_evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
                                              interaction_ids=_ids(request.POST.getlist("interaction")))
         messages.success(request, _("%(n)s interaction(s) added as evidence.") % {"n": added})
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return _back_to_edit(ev, request)
 
 
@@ -328,7 +325,7 @@ def weekly_evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.weekly_evidence_remove(actor=request.user, evaluation=ev, interaction_id=interaction_id)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return _back_to_edit(ev, request)
 
 
@@ -354,7 +351,7 @@ def weekly_evidence_draw(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Drew %(n)s interaction(s) with seed %(seed)s; %(added)s added as evidence.") % {
             "n": len(draw.chosen_ids), "seed": draw.seed, "added": added})
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return _back_to_edit(ev, request)
 
 
@@ -369,7 +366,7 @@ def weekly_attach(request: HttpRequest, pk: int) -> HttpResponse:
             services.weekly_attachment_add(actor=request.user, evaluation=ev, upload=upload)
             messages.success(request, _("%(name)s attached.") % {"name": upload.name})
         except ValidationError as e:
-            _errors(request, e)
+            flash_errors(request, e)
     return redirect(f"{reverse('evaluations:weekly_edit', args=[ev.pk])}#attachments")
 
 
@@ -379,7 +376,7 @@ def attachment_remove(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.weekly_attachment_remove(actor=request.user, attachment=att)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect(f"{reverse('evaluations:weekly_edit', args=[att.evaluation_id])}#attachments")
 
 
@@ -430,7 +427,7 @@ def weekly_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         services.weekly_evaluation_acknowledge(actor=request.user, evaluation=ev)
         messages.success(request, _("Acknowledged."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("evaluations:weekly_detail", pk=ev.pk)
 
 
@@ -441,7 +438,7 @@ def weekly_comment(request: HttpRequest, pk: int) -> HttpResponse:
         services.weekly_evaluation_comment(actor=request.user, evaluation=ev, comment=request.POST.get("comment", ""))
         messages.success(request, _("Your comment was sent to your evaluator."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("evaluations:weekly_detail", pk=ev.pk)
 
 
@@ -453,7 +450,7 @@ def weekly_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Reopened as a draft."))
         return redirect("evaluations:weekly_edit", pk=ev.pk)
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("evaluations:weekly_detail", pk=ev.pk)
 
 
@@ -502,7 +499,7 @@ def monthly_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         services.monthly_acknowledge(actor=request.user, evaluation=ev)
         messages.success(request, _("Acknowledged: the evaluation is final."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("evaluations:monthly_detail", pk=ev.pk)
 
 
@@ -513,7 +510,7 @@ def monthly_appeal(request: HttpRequest, pk: int) -> HttpResponse:
         services.monthly_appeal(actor=request.user, evaluation=ev, reason=request.POST.get("reason", ""))
         messages.success(request, _("Your appeal was sent to your department head."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("evaluations:monthly_detail", pk=ev.pk)
 
 
@@ -524,7 +521,7 @@ def monthly_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         services.monthly_reopen(actor=request.user, evaluation=ev, reason=request.POST.get("reason", ""))
         messages.success(request, _("Reopened as a draft for the supervisor."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("evaluations:monthly_detail", pk=ev.pk)
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core import access
+from kefu.core.views import flash_errors
 from kefu.inspections import access as iaccess
 from kefu.inspections import selectors, services
 from kefu.inspections.forms import (
@@ -53,10 +54,6 @@ def _require_inspector(request: HttpRequest) -> None:
     if not iaccess.is_inspector(request.user):
         raise PermissionDenied
 
-
-def _service_error(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +202,7 @@ def inspection_start(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.inspection_start(actor=request.user, inspection=inspection)
     except ValidationError as e:
-        _service_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Inspection started."))
     return _back(inspection)
@@ -220,7 +217,7 @@ def inspection_complete(request: HttpRequest, pk: int) -> HttpResponse:
         services.inspection_complete(actor=request.user, inspection=inspection,
                                      summary=form.cleaned_data.get("summary", ""))
     except ValidationError as e:
-        _service_error(request, e)
+        flash_errors(request, e)
         return _back(inspection, "checklist")
     messages.success(request, _("Inspection completed."))
     return _back(inspection)
@@ -242,7 +239,7 @@ def sample_draw(request: HttpRequest, pk: int) -> HttpResponse:
         records = services.sample_draw(actor=request.user, inspection=inspection, sizes=sizes, seed=data["seed"],
                                        fresh=fresh, reason=data["reason"])
     except ValidationError as e:
-        _service_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("%(n)s records drawn.") % {"n": len(records)})
     return _back(inspection, "sample")
@@ -260,7 +257,7 @@ def item_record(request: HttpRequest, pk: int) -> HttpResponse:
         services.item_record(actor=request.user, item=item, result=form.cleaned_data["result"],
                              notes=form.cleaned_data["notes"], uploads=request.FILES.getlist("files"))
     except ValidationError as e:
-        _service_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Recorded: %(item)s") % {"item": item.text})
     return _back(item.inspection, f"item-{item.pk}")
@@ -292,7 +289,7 @@ def finding_new(request: HttpRequest, pk: int) -> HttpResponse:
         services.finding_create(actor=request.user, inspection=inspection, title=data["title"],
                                 detail=data["detail"], org_unit=data["org_unit"], employee=data["employee"])
     except ValidationError as e:
-        _service_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Finding added."))
     return _back(inspection, "findings")

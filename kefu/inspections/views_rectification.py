@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core import access
 from kefu.core.models import AuditEntry
+from kefu.core.views import flash_errors
 from kefu.inspections import access as _access  # also registers the access rules
 from kefu.inspections import rectification as rect_services
 from kefu.inspections.forms_rectification import (
@@ -128,10 +129,6 @@ def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _errors(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
 
 def _for_step(request: HttpRequest, pk: int) -> Rectification:
     return access.get_for_view(request.user, Rectification, pk=pk)
@@ -144,7 +141,7 @@ def rectification_start(request: HttpRequest, pk: int) -> HttpResponse:
         rect_services.rectification_start(actor=request.user, rectification=rect)
         messages.success(request, _("Rectification started."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("inspections:rectification_detail", rect.pk)
 
 
@@ -157,7 +154,7 @@ def rectification_submit(request: HttpRequest, pk: int) -> HttpResponse:
                                            attachments=request.FILES.getlist("attachments"))
         messages.success(request, _("Evidence submitted; an inspector will verify it."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("inspections:rectification_detail", rect.pk)
 
 
@@ -170,7 +167,7 @@ def rectification_verify(request: HttpRequest, pk: int) -> HttpResponse:
         rect_services.rectification_verify(actor=request.user, rectification=rect, note=note)
         messages.success(request, _("Rectification verified and closed."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("inspections:rectification_detail", rect.pk)
 
 
@@ -182,7 +179,7 @@ def rectification_send_back(request: HttpRequest, pk: int) -> HttpResponse:
                                               reason=request.POST.get("reason", ""))
         messages.success(request, _("Rectification sent back to the department."))
     except ValidationError as e:
-        _errors(request, e)
+        flash_errors(request, e)
     return redirect("inspections:rectification_detail", rect.pk)
 
 
