@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install install-dev browser-deps ldap-build-deps ldap-deps test-sqlite test-postgres lint messages serve-dev bench clean
+.PHONY: backup restore serve load audit demo test install install-dev browser-deps ldap-build-deps ldap-deps test-sqlite test-postgres lint messages serve-dev bench clean
 
 $(VENV)/.installed: pyproject.toml uv.lock | ldap-build-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,41 @@ bench: install
 	@if [ -z "$$DATABASE_URL" ]; then echo "make bench needs PostgreSQL: set DATABASE_URL=postgres://…" >&2; exit 2; fi
 	$(PY) -m kefu.bench --scale $(SCALE) $(if $(ROWS),--rows $(ROWS),)
 
+# Backups (kefu/core/backup.py): pg_dump -Fc on PostgreSQL, SQLite's online backup API otherwise,
+# to var/backups/kefu-<timestamp>.dump|.sqlite3. `make restore FILE=var/backups/…` replaces the database.
+backup: install
+	$(PY) manage.py backup
+
+restore: install
+	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=var/backups/kefu-….dump" >&2; exit 2; fi
+	$(PY) manage.py restore --yes "$(FILE)"
+	$(PY) manage.py audit_verify
+
+# Production-style run (README, docs/deployment.md): gunicorn + the task worker, against PostgreSQL.
+# Behind nginx in a real deployment; BIND, WORKERS and THREADS tune it.
+BIND ?= 127.0.0.1:8000
+WORKERS ?= 3
+THREADS ?= 4
+serve: install
+	@if [ -z "$$DATABASE_URL" ]; then echo "make serve needs PostgreSQL: set DATABASE_URL=postgres://…" >&2; exit 2; fi
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn kefu.wsgi:application --bind $(BIND) --workers $(WORKERS) --threads $(THREADS) \
+		--timeout 120 --keep-alive 75 --access-logfile - --graceful-timeout 30
+
+# Bounded load test (docs/load.md): gunicorn on loopback against PostgreSQL, locust headless,
+# 50 users for 60 s over the main pages and the bulk import; fails on any error. Not part of `make test`.
+LOAD_USERS ?= 50
+LOAD_TIME ?= 60s
+load: install
+	@if [ -z "$$DATABASE_URL" ]; then echo "make load needs PostgreSQL: set DATABASE_URL=postgres://…" >&2; exit 2; fi
+	$(PY) -m kefu.loadtest --users $(LOAD_USERS) --run-time $(LOAD_TIME)
+
+# Known vulnerabilities in the locked dependencies (PyPI advisory database via pip-audit). Needs the
+# network; when the advisory service cannot be reached it fails saying so (AUDIT_OFFLINE=skip: warn only).
+audit: install
+	@scripts/pip_audit.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var

@@ -21,7 +21,8 @@ def envint(name: str, default: int) -> int:
 
 
 DEBUG = envbool("DEBUG", "False")
-SECRET_KEY = os.environ.get("SECRET_KEY", "kefu-insecure-development-key-change-me-in-production")
+# The development default starts with "django-insecure-", so `check --deploy` flags a deployment without one.
+SECRET_KEY = os.environ.get("SECRET_KEY", "django-insecure-kefu-development-key-change-me-in-production")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_ROOT = os.environ.get("SITE_ROOT", "http://127.0.0.1:8000")
@@ -132,9 +133,16 @@ LOGOUT_REDIRECT_URL = "login"
 # Lockout after repeated failed logins (django-axes), per user name and per address.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Two separate lockouts (axes: each list item is its own rule): a user name that keeps failing is locked
+# whatever the address, and an address that keeps failing is locked whatever the names it tries.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind nginx every request comes from the proxy: the client is the address it appends to
+# X-Forwarded-For (KEFU_PROXY_COUNT trusted proxies), else the per-address lockout would lock
+# everybody at once (kefu/core/client_ip.py).
+KEFU_PROXY_COUNT = envint("AXES_PROXY_COUNT", 1) if envbool("BEHIND_PROXY") else 0
+AXES_CLIENT_IP_CALLABLE = "kefu.core.client_ip.client_ip"
 
 # Idle session timeout: the cookie is renewed on every request.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_MINUTES", 30) * 60
@@ -144,7 +152,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "True")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
+# With secure cookies a plain-HTTP request is redirected to HTTPS (nginx normally does it first).
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(SESSION_COOKIE_SECURE))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# An intranet host name cannot be on the browsers' HSTS preload list, so the "preload" directive
+# (check security.W021) is pointless; HSTS itself is on whenever SECURE_HSTS_SECONDS is set.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "zh-hant"

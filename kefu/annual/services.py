@@ -175,14 +175,17 @@ def proposal_refresh(*, actor, cycle: AnnualCycle) -> distribution.GradeProposal
 
 
 @transaction.atomic
-def achievements_set(*, actor, result: AnnualResult, score: Decimal, evidence: str) -> AnnualResult:
-    """The supervisor's achievements score 0–100 with its evidence (E2.3), while the cycle is open."""
+def achievements_set(*, actor, result: AnnualResult, score: Decimal | None, evidence: str) -> AnnualResult:
+    """The supervisor's achievements score 0–100 with its evidence (E2.3), while the cycle is open.
+    ``score`` None: what was sent is not a number."""
     result = AnnualResult.objects.select_for_update().select_related("cycle", "employee").get(pk=result.pk)
     in_scope = AnnualResult.objects.filter(scope_q(actor, ACHIEVEMENT_EDITORS, field="employee__org_unit"),
                                            pk=result.pk).exists()
     if not in_scope or result.employee.user_id == actor.pk:
         raise PermissionDenied
     _require_status(result.cycle, S.OPEN)
+    if score is None:
+        raise ValidationError({"achievements_score": _("Achievements score: enter a number from 0 to 100.")})
     if not result.rated:
         raise ValidationError(_("%(name)s is not rated this year.") % {"name": result.employee.name})
     if not (evidence or "").strip():

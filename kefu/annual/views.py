@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.annual import access as aaccess
@@ -93,12 +93,12 @@ def _chart(dist: list[dict], *, cap: int, floor: int) -> dict:
 
 
 FLAG_LABELS = {
-    distribution.CAPPED: _l("Over the excellent cap"),
-    distribution.TIE_AT_CAP: _l("Tied at the excellent cap"),
-    distribution.FORCED_FAIL: _l("Made fail to meet the floor"),
-    distribution.TIE_AT_FLOOR: _l("Tied at the fail floor"),
-    distribution.QUOTA_WOULD_APPLY: _l("The quota would change this grade"),
-    services.NO_RATINGS: _l("No survey answers: satisfaction left out"),
+    distribution.CAPPED: gettext_lazy("Over the excellent cap"),
+    distribution.TIE_AT_CAP: gettext_lazy("Tied at the excellent cap"),
+    distribution.FORCED_FAIL: gettext_lazy("Made fail to meet the floor"),
+    distribution.TIE_AT_FLOOR: gettext_lazy("Tied at the fail floor"),
+    distribution.QUOTA_WOULD_APPLY: gettext_lazy("The quota would change this grade"),
+    services.NO_RATINGS: gettext_lazy("No survey answers: satisfaction left out"),
 }
 
 TRANSITIONS = {"calibrate": services.cycle_calibrate, "submit": services.cycle_submit,

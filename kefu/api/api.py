@@ -8,6 +8,15 @@ see but may not change.
 Errors are JSON: ``{"detail": "…"}`` for 401, 403 and 404, and for invalid input (422)
 ``{"detail": [{"field": "hire_date", "message": "…"}, …]}``, where ``field`` is null
 when the error concerns the request as a whole.
+
+Retries take effect once. ``POST /uniforms/requisitions`` and ``POST /interactions/bulk`` take an
+``Idempotency-Key`` header: the same key from the same caller answers with the first call's result
+and creates nothing; the same key with a different body answers 422. The other writes are idempotent
+by nature: ``PUT``/``PATCH`` set values (sent again, they set the same values); ``POST /org-units`` and
+``POST /employees`` create under a unique code or number (a retry creates nothing and answers 422 naming
+it); ``onboard``/``offboard`` are state changes a retry finds done (422, nothing changes);
+``POST /survey-answers/bulk`` upserts by (source, external_id); ``POST /hr-sync`` brings the directory
+to the file's state, so the same file again changes nothing.
 """
 
 from __future__ import annotations
@@ -18,12 +27,14 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.views import openapi_view
+from ninja.parser import Parser
 
 from kefu.annual.api import router as annual_router
 from kefu.api.auth import request_user, session_auth, token_auth
@@ -54,8 +65,48 @@ def docs_access(view):
     return wrapped
 
 
+def _unstorable(value: Any, path: str = "") -> str | None:
+    """The path of the first text that no database can store: a NUL character (PostgreSQL refuses it)
+    or half of a surrogate pair (not encodable as UTF-8). JSON lets a client send both."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            return path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if _unstorable(key) is not None:  # a bad key names its parent
+                return path
+            found = _unstorable(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _unstorable(item, f"{path}.{i}" if path else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+class TextCheckingParser(Parser):
+    """JSON bodies and query strings with text no database can store answer 422 naming the field,
+    not a 500 from the database (the fuzzing test sent both)."""
+
+    def _check(self, data: Any) -> Any:
+        path = _unstorable(data)
+        if path is not None:
+            raise DjangoValidationError({path or NON_FIELD_ERRORS: _(
+                "Text may not contain NUL characters or unpaired surrogates.")})
+        return data
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return self._check(super().parse_body(request))
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        return self._check(super().parse_querydict(data, list_fields, request))
+
+
 api = NinjaAPI(
     title="Kefu API",
+    parser=TextCheckingParser(),
     version="1",
     description=__doc__ or "",
     urls_namespace="api",
@@ -138,6 +189,22 @@ def on_validation_error(request: HttpRequest, exc: DjangoValidationError) -> Htt
     return _json(request, 422, detail)
 
 
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # A path parameter with a NUL character reaches the database (bodies and query strings are
+    # checked by TextCheckingParser); any other data error is a bug and stays a 500.
+    if "NUL" in str(exc):
+        return _json(request, 422, [{"field": None, "message": str(_(
+            "Text may not contain NUL characters or unpaired surrogates."))}])
+    raise exc
+
+
+@api.exception_handler(UnicodeEncodeError)
+def on_unencodable(request: HttpRequest, exc: UnicodeEncodeError) -> HttpResponse:
+    return _json(request, 422, [{"field": None, "message": str(_(
+        "Text may not contain NUL characters or unpaired surrogates."))}])
+
+
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _json(request, 404, _("Not found."))
@@ -163,6 +230,9 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 403 and str(exc).startswith("CSRF"):
         # ninja's session auth found no valid CSRF token on an unsafe request.
         return _json(request, 403, _("CSRF check failed: send the X-CSRFToken header with a session request."))
+    if exc.status_code == 400 and isinstance(exc.__cause__, DjangoValidationError):
+        # TextCheckingParser refused the body's text: ninja reports any parser error as a 400.
+        return on_validation_error(request, exc.__cause__)
     if exc.status_code == 400:
         # ninja's parser could not read the body.
         return _json(request, 400, _("The request body is not valid JSON."))

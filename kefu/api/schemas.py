@@ -2,10 +2,26 @@
 
 
 import datetime
+from enum import Enum
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import WithJsonSchema
 
 from kefu.people.models import Employee, OrgUnit
+
+
+def named_enum(choices: type[Enum], name: str) -> WithJsonSchema:
+    """A model's choices under a name of its own in the OpenAPI document, for ``Annotated[Choices,
+    named_enum(Choices, "Name")]``. Several models call their choices ``Kind`` or ``Status``; under
+    that one shared name, the schema's last-defined ``Kind`` described every other (the fuzzing test
+    found an org unit's kind checked against a supplier certificate's kinds)."""
+    return WithJsonSchema({"title": name, "type": "string", "enum": [c.value for c in choices]})
+
+
+OrgUnitKind = Annotated[OrgUnit.Kind, named_enum(OrgUnit.Kind, "OrgUnitKind")]
+EmployeeGender = Annotated[Employee.Gender, named_enum(Employee.Gender, "EmployeeGender")]
+EmployeeStatus = Annotated[Employee.Status, named_enum(Employee.Status, "EmployeeStatus")]
 
 
 class FieldError(Schema):
@@ -24,7 +40,7 @@ class ErrorOut(Schema):
 class OrgUnitOut(Schema):
     code: str
     name: str
-    kind: OrgUnit.Kind
+    kind: OrgUnitKind
     parent: str | None = Field(description="Code of the parent unit; null for the company.")
     is_customer_service: bool
     active: bool
@@ -37,7 +53,7 @@ class OrgUnitOut(Schema):
 class OrgUnitIn(Schema):
     code: str
     name: str
-    kind: OrgUnit.Kind
+    kind: OrgUnitKind
     parent: str = Field(description="Code of the parent unit, which must lie within your scope.")
     is_customer_service: bool = False
     reason: str = ""
@@ -46,7 +62,7 @@ class OrgUnitIn(Schema):
 class OrgUnitPatch(Schema):
     code: str | None = None
     name: str | None = None
-    kind: OrgUnit.Kind | None = None
+    kind: OrgUnitKind | None = None
     parent: str | None = Field(None, description="Code of the new parent unit, within your scope.")
     is_customer_service: bool | None = None
     active: bool | None = None
@@ -56,10 +72,10 @@ class OrgUnitPatch(Schema):
 class EmployeeOut(Schema):
     employee_no: str
     name: str
-    gender: Employee.Gender
+    gender: EmployeeGender
     hire_date: datetime.date
     leave_date: datetime.date | None
-    status: Employee.Status
+    status: EmployeeStatus
     org_unit: str = Field(description="Code of the employee's org unit.")
     position: str
     email: str
@@ -73,7 +89,7 @@ class EmployeeOut(Schema):
 class EmployeeIn(Schema):
     employee_no: str
     name: str
-    gender: Employee.Gender
+    gender: EmployeeGender
     hire_date: datetime.date
     org_unit: str = Field(description="Code of the org unit, which must lie within your scope.")
     position: str = ""
@@ -87,7 +103,7 @@ class EmployeePut(Schema):
 
     employee_no: str | None = Field(None, description="Optional; if given it must equal the one in the path.")
     name: str
-    gender: Employee.Gender
+    gender: EmployeeGender
     hire_date: datetime.date
     org_unit: str = Field(description="Code of the org unit, which must lie within your scope.")
     position: str = ""
@@ -98,7 +114,7 @@ class EmployeePut(Schema):
 
 class EmployeePatch(Schema):
     name: str | None = None
-    gender: Employee.Gender | None = None
+    gender: EmployeeGender | None = None
     hire_date: datetime.date | None = None
     org_unit: str | None = Field(None, description="Code of the new org unit, within your scope.")
     position: str | None = None

@@ -17,10 +17,11 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import field_serializer
 
 from kefu.api.common import caller
+from kefu.api.pagination import BoundedPagination
 from kefu.api.schemas import ErrorOut, ValidationErrorOut
 from kefu.core import access
 from kefu.evaluations import access as eaccess
@@ -321,7 +322,7 @@ def _agent_filter(qs, agent: str | None):
 
 @router.get("/evaluations/weekly", response={200: list[WeeklyOut], 401: ErrorOut, 422: ValidationErrorOut},
             summary="Weekly evaluations you can see")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
 def weekly_list(request: HttpRequest, agent: str | None = None, week: str | None = None, status: str | None = None):
     """Filters: ``agent`` (employee number), ``week`` (``2026-W10``), ``status``. Newest week first;
     ``limit`` is capped at 500."""
@@ -352,7 +353,7 @@ def weekly_detail(request: HttpRequest, evaluation_id: int):
 
 @router.get("/evaluations/monthly", response={200: list[MonthlyOut], 401: ErrorOut, 422: ValidationErrorOut},
             summary="Monthly evaluations you can see")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
 def monthly_list(request: HttpRequest, agent: str | None = None, month: str | None = None, status: str | None = None):
     """Filters: ``agent`` (employee number), ``month`` (``2026-03``), ``status``. Newest month first."""
     qs = _agent_filter(_monthly_qs(caller(request)), agent)

@@ -8,16 +8,18 @@ number 404.
 
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from kefu.api.common import caller
-from kefu.api.schemas import ErrorOut, ValidationErrorOut
+from kefu.api.pagination import BoundedPagination
+from kefu.api.schemas import ErrorOut, ValidationErrorOut, named_enum
 from kefu.core import access
 from kefu.procurement import selectors
 from kefu.procurement.access import reads
@@ -32,6 +34,13 @@ from kefu.procurement.models import (
     Supplier,
     SupplierCertificate,
 )
+
+# Choices under names of their own in the OpenAPI document (see kefu.api.schemas.named_enum).
+CertificateKind = Annotated[SupplierCertificate.Kind, named_enum(SupplierCertificate.Kind, "CertificateKind")]
+SupplierStatus = Annotated[Supplier.Status, named_enum(Supplier.Status, "SupplierStatus")]
+PlanStatus = Annotated[PurchasePlan.Status, named_enum(PurchasePlan.Status, "PlanStatus")]
+OrderStatus = Annotated[PurchaseOrder.Status, named_enum(PurchaseOrder.Status, "OrderStatus")]
+ReceiptStatus = Annotated[Receipt.Status, named_enum(Receipt.Status, "ReceiptStatus")]
 
 router = Router(tags=["procurement"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
@@ -50,7 +59,7 @@ def _reader(request: HttpRequest):
 
 
 class CertificateOut(Schema):
-    kind: SupplierCertificate.Kind
+    kind: CertificateKind
     name: str
     number: str
     issued_on: datetime.date | None
@@ -66,7 +75,7 @@ class SupplierOut(Schema):
     code: str
     name: str
     credit_code: str
-    status: Supplier.Status
+    status: SupplierStatus
     eligible: bool = Field(description="May be invited and awarded today: qualified, licence on file, nothing expired.")
     on_time_rate: Decimal | None = Field(description="Share of delivered units that came by their delivery date.")
     pass_rate: Decimal | None = Field(description="Share of delivered units accepted on arrival.")
@@ -126,7 +135,7 @@ class PlanOut(Schema):
     horizon_start: datetime.date
     horizon_end: datetime.date
     expected_new_hires: int
-    status: PurchasePlan.Status
+    status: PlanStatus
     total_budget: Decimal
     awarded: Decimal | None = None
     received: Decimal = Decimal("0.00")
@@ -165,7 +174,7 @@ class OrderOut(Schema):
     number: str
     plan: str
     supplier: str
-    status: PurchaseOrder.Status
+    status: OrderStatus
     order_date: datetime.date | None
     total: Decimal
 
@@ -210,7 +219,7 @@ class ReceiptOut(Schema):
     order: str
     delivered_on: datetime.date
     delivery_note_no: str
-    status: Receipt.Status
+    status: ReceiptStatus
     delivered: int = 0
     accepted: int = 0
     rejected: int = 0
@@ -240,7 +249,7 @@ def _with_scores(suppliers: list[Supplier]) -> list[Supplier]:
     return suppliers
 
 
-class ScoredPagination(LimitOffsetPagination):
+class ScoredPagination(BoundedPagination):
     """Limit/offset, then the scores of the page's suppliers (aggregated in SQL with the page)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):  # type: ignore[no-untyped-def]
@@ -254,7 +263,7 @@ class ScoredPagination(LimitOffsetPagination):
 
 @router.get("/procurement/suppliers", response={200: list[SupplierOut]} | LIST_ERRORS, summary="List suppliers")
 @paginate(ScoredPagination, max_limit=MAX_PAGE)
-def supplier_list(request: HttpRequest, status: Supplier.Status | None = None):
+def supplier_list(request: HttpRequest, status: SupplierStatus | None = None):
     """With each supplier's eligibility today and its score from history. ``status`` filters."""
     user = _reader(request)
     qs = access.visible(user, Supplier)
@@ -272,8 +281,8 @@ def supplier_detail(request: HttpRequest, code: str):
 
 
 @router.get("/procurement/plans", response={200: list[PlanOut]} | LIST_ERRORS, summary="List purchase plans")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
-def plan_list(request: HttpRequest, status: PurchasePlan.Status | None = None, year: int | None = None):
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
+def plan_list(request: HttpRequest, status: PlanStatus | None = None, year: int | None = None):
     """Each with its budget, the awarded total and the value received so far."""
     user = _reader(request)
     qs = selectors.plans_with_money(access.visible(user, PurchasePlan))
@@ -296,8 +305,8 @@ def plan_detail(request: HttpRequest, number: str):
 
 
 @router.get("/procurement/orders", response={200: list[OrderOut]} | LIST_ERRORS, summary="List purchase orders")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
-def order_list(request: HttpRequest, status: PurchaseOrder.Status | None = None, supplier: str | None = None):
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
+def order_list(request: HttpRequest, status: OrderStatus | None = None, supplier: str | None = None):
     user = _reader(request)
     qs = access.visible(user, PurchaseOrder).select_related("plan", "supplier")
     if status:
@@ -322,8 +331,8 @@ def _receipts(user):
 
 
 @router.get("/procurement/receipts", response={200: list[ReceiptOut]} | LIST_ERRORS, summary="List receipts")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
-def receipt_list(request: HttpRequest, order: str | None = None, status: Receipt.Status | None = None):
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
+def receipt_list(request: HttpRequest, order: str | None = None, status: ReceiptStatus | None = None):
     user = _reader(request)
     qs = _receipts(user)
     if order:

@@ -332,7 +332,7 @@ def certificate_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _file_response(field, content_type: str, name: str) -> FileResponse:
     response = FileResponse(field.open("rb"), content_type=content_type or "application/octet-stream",
-                            as_attachment=content_type == "application/pdf", filename=name)
+                            as_attachment=True, filename=name)  # issue 10: never rendered in place
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -7,15 +7,17 @@ endpoints live in this router too, below the marker.
 
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from kefu.api.common import caller
-from kefu.api.schemas import ErrorOut, ValidationErrorOut
+from kefu.api.pagination import BoundedPagination
+from kefu.api.schemas import ErrorOut, ValidationErrorOut, named_enum
 from kefu.core import access
 from kefu.people.access import has_role
 from kefu.uniforms.access import READ_ALL, is_uniform_admin
@@ -30,6 +32,9 @@ from kefu.uniforms.models import (
     Style,
     item_type_order,
 )
+
+# Choices under names of their own in the OpenAPI document (see kefu.api.schemas.named_enum).
+LocationKind = Annotated[Location.Kind, named_enum(Location.Kind, "LocationKind")]
 
 router = Router(tags=["uniforms"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
@@ -107,7 +112,7 @@ class StockLevelOut(Schema):
     style: str
     size: str
     location: str
-    location_kind: Location.Kind
+    location_kind: LocationKind
     on_hand: int
     reorder_point: int
     low_stock: bool = Field(description="New stock of this SKU is at or below its reorder point.")
@@ -150,7 +155,7 @@ def _styles(user):
 
 @router.get("/uniforms/styles", response={200: list[StyleOut], 401: ErrorOut, 422: ValidationErrorOut},
             summary="The uniform catalogue: styles with their sizes (SKUs)")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
 def style_list(request: HttpRequest, item_type: ItemType | None = None, season: Season | None = None):
     """Inactive styles are listed for admin staff only. ``limit`` is capped at 500."""
     qs = _styles(caller(request))
@@ -175,7 +180,7 @@ def set_list(request: HttpRequest):
 
 @router.get("/uniforms/stock-levels", response={200: list[StockLevelOut]} | ERRORS,
             summary="On-hand per SKU and location (admin staff, leadership, inspectors)")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
 def stock_level_list(request: HttpRequest, sku: str | None = None, location: str | None = None,
                      low: bool | None = None):
     """Filters: ``sku`` (a SKU code), ``location`` (a location code), ``low`` (only SKUs at or below
@@ -205,6 +210,9 @@ from kefu.people.models import Employee  # noqa: E402
 from kefu.uniforms import services  # noqa: E402
 from kefu.uniforms.models import DamageReport, Issuance, Requisition, RequisitionLine  # noqa: E402
 
+RequisitionReason = Annotated[Requisition.Reason, named_enum(Requisition.Reason, "RequisitionReason")]
+RequisitionStatus = Annotated[Requisition.Status, named_enum(Requisition.Status, "RequisitionStatus")]
+
 
 class RequisitionLineIn(Schema):
     sku: str = Field(description="SKU code, e.g. TOP-S-M (style and size).")
@@ -214,7 +222,7 @@ class RequisitionLineIn(Schema):
 class RequisitionIn(Schema):
     employee_no: str | None = Field(None, description="Whose requisition; your own when left out. Admin staff "
                                                       "may file one for anyone they manage.")
-    reason: Requisition.Reason
+    reason: RequisitionReason
     lines: list[RequisitionLineIn] = Field(min_length=1, max_length=services.MAX_REQUISITION_LINES)
     extra_reason: str = Field("", description="Required for reason=extra.")
     damage_report: str | None = Field(None, description="Number of the damage/loss report a replacement follows.")
@@ -249,8 +257,8 @@ class RequisitionOut(Schema):
     number: str
     employee_no: str
     employee_name: str
-    reason: Requisition.Reason
-    status: Requisition.Status
+    reason: RequisitionReason
+    status: RequisitionStatus
     extra_reason: str
     damage_report: str | None
     submitted_at: datetime.datetime | None
@@ -344,9 +352,9 @@ def _issuances(user):
 
 @router.get("/uniforms/requisitions", response={200: list[RequisitionOut], 401: ErrorOut, 422: ValidationErrorOut},
             summary="Uniform requisitions you can see (yours, or those of the people in your scope)")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
-def requisition_list(request: HttpRequest, status: Requisition.Status | None = None,
-                     reason: Requisition.Reason | None = None, employee_no: str | None = None):
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
+def requisition_list(request: HttpRequest, status: RequisitionStatus | None = None,
+                     reason: RequisitionReason | None = None, employee_no: str | None = None):
     """Newest first. ``limit`` is capped at 500."""
     qs = _requisitions(caller(request))
     if status:
@@ -380,6 +388,7 @@ def requisition_create(request: HttpRequest, payload: RequisitionIn):
     if scoped is not None:
         existing = Requisition.objects.filter(idempotency_key=scoped).first()
         if existing is not None:
+            _require_same_request(existing, payload)
             return Status(200, _requisitions(user).get(pk=existing.pk))
     if payload.employee_no:
         employee = access.visible(user, Employee).filter(employee_no=payload.employee_no).select_related(
@@ -408,12 +417,32 @@ def requisition_create(request: HttpRequest, payload: RequisitionIn):
         actor=user, employee=employee, reason=payload.reason,
         lines=[(skus[line.sku], line.quantity) for line in payload.lines], extra_reason=payload.extra_reason,
         damage_report=report, idempotency_key=key)
+    if key is not None:  # a retry that raced the first call got the first call's requisition back
+        _require_same_request(requisition, payload)
     return Status(201, _requisitions(user).get(pk=requisition.pk))
+
+
+def _require_same_request(requisition: Requisition, payload: RequisitionIn) -> None:
+    """A key names one request: sent again with another body it is a client error (422), not a replay."""
+    def per_sku(lines: list[tuple[str, int]]) -> dict[str, int]:  # the service merges a SKU's lines
+        out: dict[str, int] = {}
+        for code, quantity in lines:
+            out[code] = out.get(code, 0) + quantity
+        return out
+
+    sent = (payload.employee_no or requisition.employee.employee_no, payload.reason, payload.extra_reason.strip(),
+            payload.damage_report or None, per_sku([(line.sku, line.quantity) for line in payload.lines]))
+    kept = (requisition.employee.employee_no, requisition.reason, requisition.extra_reason,
+            requisition.damage_report.number if requisition.damage_report is not None else None,
+            per_sku([(line.sku.code, line.quantity) for line in requisition.lines.select_related("sku")]))
+    if sent != kept:
+        raise ValidationError({"Idempotency-Key": _(
+            "This idempotency key was already used for a different request.")})
 
 
 @router.get("/uniforms/issuances", response={200: list[IssuanceOut], 401: ErrorOut, 422: ValidationErrorOut},
             summary="Issuance records (發放記錄) you can see")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
 def issuance_list(request: HttpRequest, employee_no: str | None = None, requisition: str | None = None,
                   issued_from: datetime.date | None = None, issued_to: datetime.date | None = None):
     """Newest first. Filters: ``employee_no``, ``requisition`` (its number), ``issued_from`` /

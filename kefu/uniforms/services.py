@@ -1021,7 +1021,10 @@ def requisition_create(*, actor, employee: Employee, reason: str, lines: Iterabl
         entitlement=allowance.entitlement, damage_report=damage_report if reason == Requisition.Reason.REPLACEMENT
         else None, idempotency_key=key,
     )
-    requisition.full_clean(exclude=["employee", "filled_by", "entitlement", "damage_report"])
+    # The key's uniqueness is the database's to judge: a retry racing the first call (another app
+    # process) lands in the IntegrityError branch below and gets the first requisition back, where
+    # full_clean's look-up would have answered it with a "key already exists" error.
+    requisition.full_clean(exclude=["employee", "filled_by", "entitlement", "damage_report", "idempotency_key"])
     try:
         with transaction.atomic():
             requisition.save()

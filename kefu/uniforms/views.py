@@ -153,7 +153,9 @@ def style_photo(request: HttpRequest, pk: int) -> FileResponse:
     style = access.get_for_view(request.user, Style, pk=pk)
     if not style.photo:
         raise Http404
-    response = FileResponse(style.photo.open("rb"), content_type=style.photo_content_type or "application/octet-stream")
+    # issue 10: uploads are served as attachments (an <img> still shows it), never rendered in place.
+    response = FileResponse(style.photo.open("rb"), content_type=style.photo_content_type or "application/octet-stream",
+                            as_attachment=True, filename=f"style-{style.pk}.{(style.photo.name or '').rsplit('.', 1)[-1]}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -300,6 +300,9 @@ def requisition_close(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def requisition_issue(request: HttpRequest, number: str) -> HttpResponse:
     requisition = _get(request, number)
+    # Who may issue before what was sent: a role that may not issue gets 403, not a form error.
+    if not uaccess.is_admin_for(request.user, requisition.employee):
+        raise PermissionDenied
     form = IssueForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the stock location to issue from."))

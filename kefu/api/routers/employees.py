@@ -1,14 +1,17 @@
 """Employees: list and read within scope; HR and system admins create, change, sync and move them."""
 
 
+from typing import Annotated
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Body, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from kefu.api.common import caller, changeable_unit, require_people_editor, visible_unit
+from kefu.api.pagination import BoundedPagination
 from kefu.api.schemas import (
     EmployeeIn,
     EmployeeOut,
@@ -18,11 +21,15 @@ from kefu.api.schemas import (
     OffboardIn,
     OnboardIn,
     ValidationErrorOut,
+    named_enum,
 )
 from kefu.core import access
 from kefu.people import services as people
 from kefu.people.access import PEOPLE_EDITORS, has_role
 from kefu.people.models import Employee
+
+# Choices under names of their own in the OpenAPI document (see kefu.api.schemas.named_enum).
+EmployeeStatusChoice = Annotated[Employee.Status, named_enum(Employee.Status, "EmployeeStatusChoice")]
 
 router = Router(tags=["employees"])
 
@@ -43,11 +50,11 @@ def _reloaded(employee: Employee) -> Employee:
 
 @router.get("/employees", response={200: list[EmployeeOut], 401: ErrorOut, 422: ValidationErrorOut},
             summary="List the employees you can see")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(BoundedPagination, max_limit=MAX_PAGE)
 def employee_list(
     request: HttpRequest,
     org_unit: str | None = None,
-    status: Employee.Status | None = None,
+    status: EmployeeStatusChoice | None = None,
     q: str | None = None,
 ):
     """Filters: ``org_unit`` (a unit's code; its whole subtree), ``status``, ``q`` (name or number contains).

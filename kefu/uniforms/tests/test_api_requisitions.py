@@ -69,6 +69,18 @@ class RequisitionApiTests(ApiTestCase):
                           key="retry-1")
         self.assertEqual(other.status_code, 201, other.content)
 
+    def test_the_same_key_with_another_body_is_422_and_creates_nothing(self):
+        first = self.post(self.agent, self.body(), key="retry-2")
+        self.assertEqual(first.status_code, 201, first.content)
+        changed = self.post(self.agent, self.body(lines=[{"sku": "TOP-S-M", "quantity": 1}]), key="retry-2")
+        self.assertFieldError(changed, "Idempotency-Key")
+        self.assertEqual(Requisition.objects.count(), 1)
+        # The same lines in another order (and one SKU split over two lines) are the same request.
+        again = self.post(self.agent, self.body(lines=[{"sku": "SKT-M", "quantity": 1}, {"sku": "TOP-S-M", "quantity": 1},
+                                                       {"sku": "TOP-S-M", "quantity": 1}]), key="retry-2")
+        self.assertEqual(again.status_code, 200, again.content)
+        self.assertEqual(again.json()["number"], first.json()["number"])
+
     def test_over_the_entitlement_is_422_naming_the_lines(self):
         response = self.post(self.agent, self.body(lines=[{"sku": "TOP-S-M", "quantity": 3}]))
         self.assertFieldError(response, "lines")
