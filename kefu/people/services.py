@@ -27,7 +27,7 @@ from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kefu.core import audit, tabular
 from kefu.people.models import Employee, OrgUnit, RoleAssignment
@@ -288,18 +288,18 @@ def role_end(*, actor, assignment: RoleAssignment, end_date: datetime.date, reas
 # Canonical column → (header label, other accepted headers). The labels are what the export
 # writes, so an exported file imports again in any of the UI languages.
 EMPLOYEE_COLUMNS: dict[str, tuple[Any, list[str]]] = {
-    "employee_no": (_lazy("Employee number"), ["工號", "工号", "員工編號", "员工编号", "員工號", "员工号", "employee no", "emp no"]),
-    "name": (_lazy("Name"), ["姓名"]),
-    "gender": (_lazy("Gender"), ["性別", "性别"]),
-    "hire_date": (_lazy("Hire date"), ["入職日期", "入职日期"]),
-    "leave_date": (_lazy("Leave date"), ["離職日期", "离职日期"]),
-    "org_unit": (_lazy("Org unit code"), ["部門", "部门", "組織", "组织", "部門代碼", "部门代码", "組織代碼", "组织代码",
+    "employee_no": (gettext_lazy("Employee number"), ["工號", "工号", "員工編號", "员工编号", "員工號", "员工号", "employee no", "emp no"]),
+    "name": (gettext_lazy("Name"), ["姓名"]),
+    "gender": (gettext_lazy("Gender"), ["性別", "性别"]),
+    "hire_date": (gettext_lazy("Hire date"), ["入職日期", "入职日期"]),
+    "leave_date": (gettext_lazy("Leave date"), ["離職日期", "离职日期"]),
+    "org_unit": (gettext_lazy("Org unit code"), ["部門", "部门", "組織", "组织", "部門代碼", "部门代码", "組織代碼", "组织代码",
                                            "org unit", "department"]),
-    "position": (_lazy("Position"), ["職位", "职位"]),
-    "email": (_lazy("E-mail"), ["郵箱", "邮箱", "電子郵件", "电子邮件", "電郵", "email"]),
-    "phone": (_lazy("Phone"), ["電話", "电话", "手機", "手机"]),
+    "position": (gettext_lazy("Position"), ["職位", "职位"]),
+    "email": (gettext_lazy("E-mail"), ["郵箱", "邮箱", "電子郵件", "电子邮件", "電郵", "email"]),
+    "phone": (gettext_lazy("Phone"), ["電話", "电话", "手機", "手机"]),
     # Exported for reading; status moves only by onboarding and offboarding, so import ignores it.
-    "status": (_lazy("Status"), ["狀態", "状态"]),
+    "status": (gettext_lazy("Status"), ["狀態", "状态"]),
 }
 IMPORT_COLUMNS = [c for c in EMPLOYEE_COLUMNS if c != "status"]
 IMPORT_REQUIRED = frozenset({"employee_no", "name", "gender", "hire_date", "org_unit"})
