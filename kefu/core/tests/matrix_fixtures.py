@@ -42,6 +42,21 @@ def build_fixtures(case: Any) -> SimpleNamespace:
                          granted_on=datetime.date(2026, 1, 5), sets=2)
     f.requisition = us.requisition_create(actor=case.agent, employee=agent, reason=Requisition.Reason.NEW_HIRE,
                                           lines=[(case.top_m, 1)])
+    # A second requisition, approved and issued (U2.2): the issuance, and her holdings for a loss report
+    # (assessed her fault: a compensation, U3.2) and a scrap request (U4.2).
+    issued = us.requisition_create(actor=case.agent, employee=agent, reason=Requisition.Reason.NEW_HIRE,
+                                   lines=[(case.top_m, 1), (case.trs_m, 1)])
+    issued = us.requisition_approve(actor=case.dept_head, requisition=issued)
+    f.issuance = us.requisition_issue(actor=case.admin_clerk, requisition=issued, location=case.main)
+    from kefu.uniforms.models import DamageReport, Holding
+
+    lost, worn = Holding.objects.filter(employee=agent).order_by("pk")[:2]
+    f.damage = us.damage_report_create(actor=case.agent, holding=lost, kind=DamageReport.Kind.LOSS,
+                                       description="通勤遺失")
+    f.damage = us.damage_assess(actor=case.admin_clerk, report=f.damage, cause=DamageReport.Cause.AT_FAULT,
+                               notes="未依規定保管")
+    f.compensation = f.damage.compensation
+    f.scrap = us.scrap_request_create(actor=case.agent, employee=agent, items=[(worn, "褪色破損")], reason="穿舊")
     # --- procurement
     helper = case.__new__(case)  # the helpers are instance methods; the data they use is on the class
     plan = helper.approved_plan()
@@ -80,6 +95,40 @@ def build_fixtures(case: Any) -> SimpleNamespace:
     f.finding = make_finding(inspector=case.inspector, unit=case.cs1)
     f.inspection = f.finding.inspection
     f.item = f.finding.item
+    # A plan, a rectification she answers for, a compliance run with one hit on her (issue 10: real objects).
+    from kefu.inspections import services as ins
+    from kefu.inspections.models import ComplianceHit, ComplianceRun, Method, Recurrence, Topic
+    from kefu.inspections.rectification import rectification_request
+
+    f.inspection_plan = ins.plan_create(actor=case.inspector, title="考評流程月檢", topic=Topic.PROCESS,
+                                        recurrence=Recurrence.MONTHLY, methods=[Method.DOCUMENT_REVIEW],
+                                        org_unit=case.cs1)
+    # Its own finding: f.finding stays without one (the request form answers for it).
+    f.rectification = rectification_request(actor=case.inspector,
+                                            finding=make_finding(inspector=case.inspector, unit=case.cs1,
+                                                                 title="抽樣證據不全"), responsible=case.agent,
+                                            requirement="補齊每週考評證據", deadline=datetime.date(2026, 12, 31))
+    f.compliance_run = ComplianceRun.objects.create(started_by=case.inspector, started_at=timezone.now(),
+                                                    finished_at=timezone.now(), counts={"weekly_missing": 1})
+    f.compliance_hit = ComplianceHit.objects.create(run=f.compliance_run, check_key="weekly_missing", clause="E2.1",
+                                                    summary="每週考評逾期", org_unit=case.cs1, employee=agent)
+    # --- annual: pay proposal, appeal, award nomination, coaching plan and its HR case (E3.1-E3.3, G3.1)
+    from decimal import Decimal
+
+    from kefu.annual.models import AnnualAppeal, AwardKind, AwardNomination, CoachingPlan, HrCase, PayProposal
+
+    f.pay = PayProposal.objects.create(result=f.result, grade="good", pct=Decimal("3.00"))
+    f.annual_appeal = AnnualAppeal.objects.create(result=f.result, filed_by=agent, reason="滿意度未計入",
+                                                  deadline=timezone.now() + datetime.timedelta(days=7),
+                                                  old_grade="good")
+    f.nomination = AwardNomination.objects.create(cycle=f.cycle, kind=AwardKind.SERVICE_STAR, result=f.result,
+                                                  reason="服務之星", nominated_by=case.supervisor,
+                                                  status=AwardNomination.Status.APPROVED, decided_by=case.leadership,
+                                                  decided_at=timezone.now(), certificate_no="MX-2025-001")
+    f.coaching = CoachingPlan.objects.create(employee=agent, source=CoachingPlan.Source.MONTHLY_LOW,
+                                             monthly_evaluation=f.monthly, coach=case.team_lead,
+                                             created_by=case.supervisor)
+    f.hr_case = HrCase.objects.create(plan=f.coaching)
     f.now = timezone.now()
     f.today = datetime.date(2026, 11, 27)
     return f
