@@ -171,6 +171,9 @@ def coaching_activate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def coaching_session(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
+    is_coach = plan.coach_id == request.user.pk and plan.employee.user_id != request.user.pk
+    if not (coaching.manages(request.user, plan.employee) or is_coach):
+        raise PermissionDenied  # E3.3: her supervisor or her coach; refused before the form is read
     form = SessionForm(request.POST)
     if form.is_valid():
         try:
@@ -187,6 +190,8 @@ def coaching_session(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def coaching_close(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
+    if not coaching.manages(request.user, plan.employee):
+        raise PermissionDenied  # E3.3: her CS supervisor closes the plan; refused before the form is read
     form = CloseForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -205,6 +210,8 @@ def coaching_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def coaching_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
+    if not (coaching.manages(request.user, plan.employee) or coaching.decides_cases(request.user, plan.employee)):
+        raise PermissionDenied  # her supervisor or HR; refused before the form is read
     form = CancelForm(request.POST)
     if form.is_valid():
         try:

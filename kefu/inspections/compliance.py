@@ -971,12 +971,12 @@ def compliance_demo(*, log: Callable[[str], None] | None = None) -> dict[str, in
     from kefu.inspections.models import ComplianceRun
 
     if ComplianceRun.objects.exists():
-        return {"compliance runs": 0, "compliance hits": 0}
+        return {gettext("compliance runs"): 0, gettext("compliance hits"): 0}
     run = compliance_run(actor=None, trigger="scheduled")
     n = sum(v for v in run.counts.values() if v is not None)
     if log:
         log(f"compliance checks: {n} hits")
-    return {"compliance runs": 1, "compliance hits": n}
+    return {gettext("compliance runs"): 1, gettext("compliance hits"): n}
 
 
 def compliance_to_do(user) -> list[Any]:

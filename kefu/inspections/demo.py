@@ -23,6 +23,7 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.inspections import services
 from kefu.inspections.models import Finding, Inspection, InspectionPlan, Method, Recurrence, Topic
@@ -41,7 +42,8 @@ def _inspectors() -> list:
 @transaction.atomic
 def build_inspections_demo(*, log: Callable[[str], None] | None = None) -> dict[str, int]:
     say = log or (lambda message: None)
-    created = {"inspection plans": 0, "inspections": 0, "inspection findings": 0}
+    plans_label, inspections_label, findings_label = _("inspection plans"), _("inspections"), _("inspection findings")
+    created = {plans_label: 0, inspections_label: 0, findings_label: 0}
     if InspectionPlan.objects.filter(title=PROCESS_PLAN).exists():
         return created
     services.ensure_default_templates()
@@ -57,7 +59,7 @@ def build_inspections_demo(*, log: Callable[[str], None] | None = None) -> dict[
         actor=lead, title=UNIFORMS_PLAN, topic=Topic.UNIFORMS, recurrence=Recurrence.QUARTERLY,
         methods=[Method.ON_SITE, Method.SAMPLING],
         sample_sizes={"issuance": 3, "scrap_request": 2, "sku_count": 5}, inspectors=inspectors)
-    created["inspection plans"] = 2
+    created[plans_label] = 2
 
     today = timezone.localdate()
     first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
@@ -78,9 +80,9 @@ def build_inspections_demo(*, log: Callable[[str], None] | None = None) -> dict[
         if department is not None:
             services.finding_update(actor=lead, finding=finding, title=finding.title, detail=finding.detail,
                                     org_unit=department)
-        created["inspection findings"] += 1
+        created[findings_label] += 1
     services.inspection_complete(actor=lead, inspection=inspection,
                                  summary="流程大致按規定執行；一項不合格，已列為發現事項，待提出整改要求。")
-    created["inspections"] = 1
+    created[inspections_label] = 1
     say(f"inspections: 2 plans, {inspection.title} completed")
     return created

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.inspections import rectification as rs
 from kefu.inspections.models import Finding, Rectification
@@ -75,4 +76,4 @@ def build_rectification_demo(*, log: Callable[[str], None] | None = None) -> dic
         rs.rectification_remind_and_escalate(today=today)
         if log:
             log(f"{made} rectification request(s)")
-    return {"rectifications": made}
+    return {_("rectifications"): made}

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core import access
+from kefu.core.views import flash_errors
 from kefu.inspections import compliance
 from kefu.inspections.models import ComplianceHit, ComplianceRun, Inspection
 from kefu.people.models import OrgUnit
@@ -152,8 +153,7 @@ def compliance_attach(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         finding = compliance.hit_attach(actor=request.user, hit=hit, inspection=inspection, org_unit=org_unit)
     except ValidationError as e:
-        for message in e.messages:
-            messages.error(request, message)
+        flash_errors(request, e)
         return redirect(back)
     messages.success(request, _("Attached to “%(inspection)s” as a finding: %(title)s") % {
         "inspection": inspection.title, "title": finding.title})

@@ -1700,9 +1700,9 @@ def _scrap_submit(*, actor, scrap: ScrapRequest, at: datetime.datetime | None = 
 
 @transaction.atomic
 def scrap_request_submit(*, actor, scrap: ScrapRequest) -> ScrapRequest:
+    if not (uaccess.is_self(actor, scrap.employee) or scrap.filled_by_id == actor.pk):
+        raise PermissionDenied  # before the status: a stranger learns nothing from the answer
     current = _locked(ScrapRequest, scrap, ScrapRequest.Status.DRAFT)
-    if not (uaccess.is_self(actor, current.employee) or current.filled_by_id == actor.pk):
-        raise PermissionDenied
     return _scrap_submit(actor=actor, scrap=current)
 
 

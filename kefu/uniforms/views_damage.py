@@ -144,6 +144,8 @@ def damage_detail(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def damage_assess(request: HttpRequest, number: str) -> HttpResponse:
     report = _report(request, number)
+    if not uaccess.is_admin_for(request.user, report.employee):
+        raise PermissionDenied  # U3.2: admin staff assess; refused before the form is read
     form = AssessForm(request.POST, request.FILES)
     if not form.is_valid():
         for field, errors in form.errors.items():

@@ -109,6 +109,11 @@ def scrap_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 def _decide(request: HttpRequest, number: str, step: str) -> HttpResponse:
     scrap = _scrap(request, number)
+    # U4.2: her department head signs, admin staff review (never her own form): refused before the form is read.
+    may = (uaccess.may_sign_for(request.user, scrap.employee) if step == "head" else
+           not uaccess.is_self(request.user, scrap.employee) and uaccess.is_admin_for(request.user, scrap.employee))
+    if not may:
+        raise PermissionDenied
     form = ScrapDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose approve or reject."))
@@ -143,6 +148,8 @@ def scrap_review(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def scrap_submit(request: HttpRequest, number: str) -> HttpResponse:
     scrap = _scrap(request, number)
+    if not (uaccess.is_self(request.user, scrap.employee) or scrap.filled_by_id == request.user.pk):
+        raise PermissionDenied  # U4.2: she (or who filled it in for her) submits; refused whatever its status
     try:
         services.scrap_request_submit(actor=request.user, scrap=scrap)
     except ValidationError as e:

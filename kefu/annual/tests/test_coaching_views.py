@@ -12,6 +12,7 @@ from kefu.annual import coaching, services, todos_coaching
 from kefu.annual.models import CoachingPlan, HrCase
 from kefu.annual.tests.builders import final_months
 from kefu.annual.tests.test_coaching import TODAY, CoachingTestCase, month_eval
+from kefu.core.models import AuditEntry
 from kefu.people.models import Role
 from kefu.people.testing import make_person
 
@@ -65,6 +66,45 @@ class AccessTests(CoachingTestCase):
         # The dept head reads but does not run the plan.
         self.assertStatus(self.dept_head, "post", reverse("annual:coaching_close", args=[plan.pk]), 403,
                           {"outcome": "met", "follow_up_note": "x"})
+
+    def test_steps_refuse_before_reading_the_form(self):
+        """Issue 10: only her CS supervisor closes the plan (E3.3); the others get 403 (or 404 where they do
+        not see it) even for an empty or bad form, which is not looked at; the plan stays active. The same
+        for a session (supervisor or coach) and cancelling (supervisor or HR)."""
+        plan = self.active_plan()
+        coaching.session_add(actor=self.supervisor, plan=plan, held_on=TODAY, notes="n")
+        audit_before = AuditEntry.objects.count()
+        url = reverse("annual:coaching_close", args=[plan.pk])
+        for user, status in ((self.agent, 403), (self.team_lead, 403), (self.dept_head, 403), (self.hr, 403),
+                             (self.leadership, 403), (self.inspector, 403), (self.outsider, 404)):
+            for data in ({}, {"outcome": "perhaps"}):
+                with self.subTest(user=user.username, data=data):
+                    self.login(user)
+                    response = self.client.post(url, data)
+                    self.assertEqual(response.status_code, status)
+                    self.assertNotContains(response, "close-form", status_code=status)
+        plan.refresh_from_db()
+        self.assertEqual(plan.status, P.ACTIVE)
+        self.assertEqual(AuditEntry.objects.count(), audit_before)
+        # The other steps too: a bad date or an overlong reason is not read before the refusal.
+        for name, data, refused in (
+                ("annual:coaching_session", {"held_on": "not a date"},
+                 (self.agent, self.dept_head, self.hr, self.leadership, self.inspector)),
+                ("annual:coaching_cancel", {"cancel_reason": "x" * 2001},
+                 (self.agent, self.team_lead, self.dept_head, self.leadership, self.inspector))):
+            for user in refused:
+                with self.subTest(step=name, user=user.username):
+                    self.login(user)
+                    self.assertEqual(self.client.post(reverse(name, args=[plan.pk]), data).status_code, 403)
+        plan.refresh_from_db()
+        self.assertEqual(plan.status, P.ACTIVE)
+        self.assertEqual(plan.sessions.count(), 1)
+        self.assertEqual(AuditEntry.objects.count(), audit_before)
+        # Her supervisor with an empty form: the form again with its error, the plan still active.
+        self.login(self.supervisor)
+        self.assertContains(self.client.post(url, {}), 'data-testid="close-form"')
+        plan.refresh_from_db()
+        self.assertEqual(plan.status, P.ACTIVE)
 
     def test_my_coaching(self):
         self.plan_for(self.agent, month=2)  # a draft: not listed

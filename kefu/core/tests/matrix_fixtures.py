@@ -26,6 +26,9 @@ def build_fixtures(case: Any) -> SimpleNamespace:
     f.role = RoleAssignment.objects.get(user=case.agent)
     f.employee_no = agent.employee_no
     f.unit = case.cs1_t1
+    from kefu.core import services as core_services
+
+    f.api_token = core_services.api_token_create(actor=case.agent, user=case.agent, name="matrix page")[0]
 
     # --- uniforms
     from kefu.uniforms import services as us
@@ -57,6 +60,15 @@ def build_fixtures(case: Any) -> SimpleNamespace:
                                notes="未依規定保管")
     f.compensation = f.damage.compensation
     f.scrap = us.scrap_request_create(actor=case.agent, employee=agent, items=[(worn, "褪色破損")], reason="穿舊")
+    # A set, a stock count and a disposal record (admin staff's; the record as the disposal form leaves it).
+    f.set_def = us.set_definition_save(actor=case.admin_clerk, name="矩陣套裝", gender="F", season="summer",
+                                       components=[["top"], ["trousers", "skirt"]])
+    f.count = us.stock_count_create(actor=case.admin_clerk, location=case.main)
+    from kefu.uniforms.models import DisposalBatch
+
+    f.disposal = DisposalBatch.objects.create(number="DB-MX-0001", disposed_on=datetime.date(2026, 11, 20),
+                                              method=DisposalBatch.Method.RECYCLE, performed_by="回收商",
+                                              recorded_by=case.admin_clerk)
     # --- procurement
     helper = case.__new__(case)  # the helpers are instance methods; the data they use is on the class
     plan = helper.approved_plan()
@@ -67,7 +79,28 @@ def build_fixtures(case: Any) -> SimpleNamespace:
     f.award = order.award
     f.rfq = order.award.rfq
     f.supplier = case.s1
+    f.contact = case.s1.contacts.order_by("pk").first()
+    f.certificate = case.s1.certificates.get()
+    # A posted receipt that rejected two ties: the open supplier issue; then a draft receipt.
+    helper.deliver(order, {"TIE-M": {"delivered": 10, "accepted": 8, "style_ok": False, "notes": "款式不符"}})
+    from kefu.procurement.models import SupplierIssue
+
+    f.issue = SupplierIssue.objects.get(order=order)
     f.receipt = helper.deliver(order, {"TOP-S-M": 5}, post=False)
+    # --- service: her resolved interaction with a live survey link, and the supervisor's import batch
+    from kefu.service import services as ss
+    from kefu.service import surveys
+    from kefu.service.models import ImportBatch
+    from kefu.service.tests.builders import interaction, local
+
+    f.interaction = interaction(agent, local(2026, 11, 2, 10), first_response_at=local(2026, 11, 2, 10, 5),
+                                resolved_at=local(2026, 11, 2, 11), first_responder=agent, resolver=agent,
+                                subject="帳單疑問")
+    f.survey_token = surveys.survey_token(surveys.survey_issue(actor=case.agent, interaction=f.interaction))
+    f.import_batch = ss.import_batch_start(actor=case.supervisor, via=ImportBatch.Via.UPLOAD, file_name="calls.xlsx")
+    ImportBatch.objects.filter(pk=f.import_batch.pk).update(
+        status=ImportBatch.Status.REJECTED, rows_total=1, rows_done=1, error_count=1,
+        errors=[{"row": 2, "field": "agent", "message": "unknown employee number"}])
     # --- evaluations
     from kefu.evaluations.tests.builders import monthly_draft, submitted_weekly
 
@@ -83,6 +116,14 @@ def build_fixtures(case: Any) -> SimpleNamespace:
     september = es.monthly_submit(actor=case.supervisor,
                                   evaluation=monthly_draft(agent, 2026, 9, supervisor=case.supervisor.employee))
     f.appeal = es.monthly_appeal(actor=case.agent, evaluation=september, reason="效率分數未計入加班")
+    # Two calibration sessions by CS1's supervisor, her team lead and herself scoring: one open, one closed.
+    evaluators = [case.team_lead.employee, case.supervisor.employee]
+    f.calibration = es.calibration_create(actor=case.supervisor, title="十一月校準", scorecard=f.scorecard,
+                                          interactions=[f.interaction], evaluators=evaluators)
+    f.calibration_closed = es.calibration_close(
+        actor=case.supervisor, session=es.calibration_create(actor=case.supervisor, title="十月校準",
+                                                             scorecard=f.scorecard, interactions=[f.interaction],
+                                                             evaluators=evaluators))
     # --- annual
     from kefu.annual.tests.test_awards import make_cycle, make_result
 
@@ -129,6 +170,15 @@ def build_fixtures(case: Any) -> SimpleNamespace:
                                              monthly_evaluation=f.monthly, coach=case.team_lead,
                                              created_by=case.supervisor)
     f.hr_case = HrCase.objects.create(plan=f.coaching)
+    # --- integrations: a (disabled) chat bot of CS1 and an HR sync run
+    from kefu.integrations import services as integrations
+    from kefu.integrations.models import ChatHook, HrSyncRun
+
+    f.hook = integrations.hook_save(actor=case.sysadmin, name="客服一部群", org_unit=case.cs1,
+                                   kind=ChatHook.Kind.WECOM, url="https://example.invalid/hook", events=[],
+                                   enabled=False)
+    f.hr_sync_run = HrSyncRun.objects.create(source=HrSyncRun.Source.API, status=HrSyncRun.Status.DRY_RUN,
+                                             file_name="employees.csv", report={}, created_by=case.hr)
     f.now = timezone.now()
     f.today = datetime.date(2026, 11, 27)
     return f

@@ -1,6 +1,7 @@
 """The inspections demo step: two plans and a completed inspection with a failed item; idempotent."""
 
 from django.test import TestCase, override_settings
+from django.utils import translation
 
 from kefu.core.registry import demo_steps
 from kefu.inspections.demo import PROCESS_PLAN, build_inspections_demo
@@ -24,3 +25,17 @@ class InspectionsDemoTests(TestCase):
         self.assertTrue(finding.org_unit.is_customer_service)
         self.assertEqual(build_inspections_demo(), {"inspection plans": 0, "inspections": 0, "inspection findings": 0})
         self.assertEqual(InspectionPlan.objects.count(), 2)
+
+    def test_the_summary_labels_are_in_her_language(self):
+        """What seed_demo prints goes through gettext: in Chinese the labels are not the English msgids."""
+        from kefu.inspections.compliance import compliance_demo
+
+        with translation.override("zh-hans"):
+            labels = set(build_inspections_demo()) | set(compliance_demo())  # an empty company: next to nothing made
+            plans, runs = translation.gettext("inspection plans"), translation.gettext("compliance runs")
+        self.assertNotEqual(plans, "inspection plans")  # the catalogue translates them
+        self.assertNotEqual(runs, "compliance runs")
+        self.assertIn(plans, labels)
+        self.assertIn(runs, labels)
+        self.assertNotIn("inspection plans", labels)
+        self.assertNotIn("compliance runs", labels)

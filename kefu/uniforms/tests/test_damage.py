@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from kefu.core.models import Notification
+from kefu.core.models import AuditEntry, Notification
 from kefu.core.registry import workbench
 from kefu.uniforms import services
 from kefu.uniforms.models import Attachment, DamageReport, Holding
@@ -189,6 +189,27 @@ class DamagePageTests(DamageTestCase):
         self.assertRegex(form, r'value="replacement"[^>]*checked')
         style = self.styles["TOP-S"]
         self.assertRegex(form, rf'name="qty_{style.pk}" value="1"')
+
+    def test_assess_refuses_before_reading_the_form(self):
+        """Issue 10: a POST from someone who may not assess answers 403/404 even with a bad form, and the
+        bad form is not even looked at (no form error message), the report stays as it was."""
+        url = reverse("uniforms:damage_assess", args=[self.the_report.number])
+        audit_before = AuditEntry.objects.count()
+        for user, status in ((self.agent, 403), (self.dept_head, 403), (self.inspector, 403), (self.team_lead, 404)):
+            for data in ({}, {"cause": "no-such-cause"}):
+                self.login(user)
+                response = self.client.post(url, data)
+                self.assertEqual(response.status_code, status, (user, data))
+                self.assertEqual(list(response.wsgi_request._messages), [], (user, data))
+        self.the_report.refresh_from_db()
+        self.assertEqual(self.the_report.status, DamageReport.Status.REPORTED)
+        self.assertEqual(AuditEntry.objects.count(), audit_before)
+        # Admin staff with the bad form: the form's error, nothing assessed.
+        self.login(self.admin_clerk)
+        response = self.client.post(url, {}, follow=True)
+        self.assertContains(response, "Cause")
+        self.the_report.refresh_from_db()
+        self.assertEqual(self.the_report.status, DamageReport.Status.REPORTED)
 
     def test_report_form_and_list(self):
         self.login(self.agent)

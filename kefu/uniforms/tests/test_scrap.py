@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from kefu.core.models import Notification
+from kefu.core.models import AuditEntry, Notification
 from kefu.core.registry import workbench
 from kefu.uniforms import services
 from kefu.uniforms.models import DisposalBatch, DisposalLine, Holding, ScrapRequest
@@ -159,6 +159,37 @@ class ScrapPageTests(ScrapTestCase):
         self.assertStatus(self.admin_clerk, "post", review, 302, data)
         self.form.refresh_from_db()
         self.assertEqual(self.form.status, ScrapRequest.Status.ADMIN_APPROVED)
+
+    def test_the_steps_refuse_before_reading_the_form(self):
+        """Issue 10: sign, review and submit answer 403/404 to those who may not take the step, whatever the
+        form (empty or bad) and whatever the status; nothing changes and no form error is shown."""
+        audit_before = AuditEntry.objects.count()
+        status_before = self.form.status
+        steps = {
+            "uniforms:scrap_sign": ((self.agent, 403), (self.admin_clerk, 403), (self.leadership, 403),
+                                    (self.cs2_head, 404)),
+            "uniforms:scrap_review": ((self.agent, 403), (self.dept_head, 403), (self.inspector, 403),
+                                      (self.cs2_head, 404)),
+            "uniforms:scrap_submit": ((self.dept_head, 403), (self.admin_clerk, 403), (self.leadership, 403),
+                                      (self.cs2_head, 404)),
+        }
+        for name, cases in steps.items():
+            url = reverse(name, args=[self.form.number])
+            for user, status in cases:
+                for data in ({}, {"decision": "maybe"}):
+                    with self.subTest(step=name, user=user.username, data=data):
+                        self.login(user)
+                        response = self.client.post(url, data)
+                        self.assertEqual(response.status_code, status)
+                        self.assertEqual(list(response.wsgi_request._messages), [])
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.status, status_before)
+        self.assertEqual(AuditEntry.objects.count(), audit_before)
+        # Her department head with a bad form: told to choose, nothing signed.
+        self.login(self.dept_head)
+        self.client.post(reverse("uniforms:scrap_sign", args=[self.form.number]), {"decision": "maybe"})
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.status, status_before)
 
     def test_form_page_lists_only_her_free_items_and_submits(self):
         self.login(self.agent)
