@@ -67,7 +67,8 @@ messages: install
 	cd kefu && ../$(PY) ../manage.py compilemessages
 
 # Kefu at contact-centre scale (issue 9; kefu/bench.py): import vs COPY, SLA recomputation, KPIs, page
-# times and propose_grades, each beside a same-run baseline, in a scratch database it makes and drops.
+# times, concurrent issuance on two gunicorn servers and propose_grades, each beside a same-run
+# baseline, in a scratch database it makes and drops.
 # Needs DATABASE_URL=postgres://…. SCALE=1 is 2,000 agents and 1,000,000 interactions; ROWS=N sets the
 # interaction count alone (docs/performance.md has the figures).
 SCALE ?= 1

@@ -257,9 +257,11 @@ def check(cycle: AnnualCycle) -> list[str]:
     if counts.get(Grade.FAIL, 0) < floor:
         problems.append(_("%(n)s fail, fewer than the floor of %(floor)s.") % {
             "n": counts.get(Grade.FAIL, 0), "floor": floor})
-    ties = [r for r in rated.filter(change_reason="").select_related("employee") if TIE_FLAGS & set(r.flags)]
+    # Two columns, not model rows: the board runs this on every view of a cycle in calibration (issue 9).
+    ties = [name for flags, name in rated.filter(change_reason="").values_list("flags", "employee__name")
+            if TIE_FLAGS & set(flags)]
     if ties:
-        problems.append(_("Tied scores to resolve: %(names)s.") % {"names": ", ".join(r.employee.name for r in ties)})
+        problems.append(_("Tied scores to resolve: %(names)s.") % {"names": ", ".join(ties)})
     return problems
 
 

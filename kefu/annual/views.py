@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,21 +43,33 @@ def cycles(request: HttpRequest) -> HttpResponse:
     return render(request, "annual/cycles.html", {"cycles": rows, "can_open": has_role(request.user, *aaccess.HR)})
 
 
+BOARD_PER_PAGE = 50  # as the other lists
+
+
 def board(request: HttpRequest, year: int) -> HttpResponse:
     if not aaccess.reads_board(request.user):
         raise PermissionDenied
     cycle = access.get_for_view(request.user, AnnualCycle, year=year)
-    results = list(access.visible(request.user, cycle.results.select_related("employee", "employee__org_unit"))
-                   .order_by("-rated", "-composite", "employee__employee_no"))
+    visible = access.visible(request.user, cycle.results.all())
+    # Issue 9: the table is paged (a company's year is thousands of rows); the distribution counts
+    # everyone visible in one grouped query.
+    page = Paginator(visible.select_related("employee", "employee__org_unit")
+                     .order_by("-rated", "-composite", "employee__employee_no"), BOARD_PER_PAGE
+                     ).get_page(request.GET.get("page"))
+    results = list(page.object_list)
     p = cycle.parameters
-    rated = [r for r in results if r.rated]
+    counts = dict.fromkeys(Grade.values, 0)
+    proposed = dict.fromkeys(Grade.values, 0)
+    for final, proposal, k in (visible.filter(rated=True).order_by().values("final_grade", "proposed_grade")
+                               .annotate(k=Count("pk")).values_list("final_grade", "proposed_grade", "k")):
+        counts[final] = counts.get(final, 0) + k
+        proposed[proposal] = proposed.get(proposal, 0) + k
+    rated = sum(counts.values())
     n = cycle.results.filter(rated=True).count()
     cap, floor = distribution.quotas(n, excellent_max_pct=Decimal(p["excellent_max_pct"]),
                                      fail_min_pct=Decimal(p["fail_min_pct"]), rounding=p["quota_rounding"])
-    counts = {g: sum(1 for r in rated if r.final_grade == g) for g in Grade.values}
-    proposed = {g: sum(1 for r in rated if r.proposed_grade == g) for g in Grade.values}
     dist = [{"grade": g, "label": label, "count": counts[g], "proposed": proposed[g],
-             "pct": (counts[g] * 200 + len(rated)) // (2 * len(rated)) if rated else 0}  # half up
+             "pct": (counts[g] * 200 + rated) // (2 * rated) if rated else 0}  # half up
             for g, label in Grade.choices]
     is_hr = has_role(request.user, *aaccess.HR)
     # The results this user enters achievements for (her CS supervisor scope), in one query.
@@ -69,7 +82,7 @@ def board(request: HttpRequest, year: int) -> HttpResponse:
         r.flag_labels = [str(FLAG_LABELS.get(f, f)) for f in r.flags]  # type: ignore[attr-defined]
         r.enters_achievements = r.pk in editable  # type: ignore[attr-defined]
     return render(request, "annual/board.html", {
-        "cycle": cycle, "results": results, "rated": rated, "n": n, "cap": cap, "floor": floor, "dist": dist,
+        "cycle": cycle, "results": results, "page": page, "rated_count": rated, "n": n, "cap": cap, "floor": floor, "dist": dist,
         "problems": services.check(cycle) if cycle.status == AnnualCycle.Status.CALIBRATING else [],
         "is_hr": is_hr, "is_leadership": has_role(request.user, *aaccess.LEADERSHIP),
         "grades": Grade.choices, "min_population": p["min_population"], "S": AnnualCycle.Status,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,14 +31,23 @@ def _week_key(day: datetime.date) -> tuple[int, int]:
     return iso.year, iso.week
 
 
+def missing_weekly_counts(user, *mondays: datetime.date) -> list[int]:
+    """For each week (its Monday): agents in ``user``'s evaluator scope hired by its end with no submitted
+    weekly evaluation for it. One query for all the weeks (issue 9: the workbench is read on every visit)."""
+    counts = {}
+    for i, monday in enumerate(mondays):
+        year, week = _week_key(monday)
+        done = WeeklyEvaluation.objects.filter(
+            agent=OuterRef("pk"), iso_year=year, iso_week=week,
+        ).exclude(status=WeeklyEvaluation.Status.DRAFT)
+        counts[f"w{i}"] = Count("pk", filter=Q(hire_date__lte=monday + datetime.timedelta(days=6)) & ~Q(Exists(done)))
+    row = eaccess.evaluable_agents(user).order_by().aggregate(**counts)
+    return [row[f"w{i}"] or 0 for i in range(len(mondays))]
+
+
 def missing_weekly_count(user, monday: datetime.date) -> int:
     """Agents in ``user``'s evaluator scope with no submitted weekly evaluation for the week of ``monday``."""
-    year, week = _week_key(monday)
-    done = WeeklyEvaluation.objects.filter(
-        agent=OuterRef("pk"), iso_year=year, iso_week=week,
-    ).exclude(status=WeeklyEvaluation.Status.DRAFT)
-    return (eaccess.evaluable_agents(user).filter(hire_date__lte=monday + datetime.timedelta(days=6))
-            .exclude(Exists(done)).count())
+    return missing_weekly_counts(user, monday)[0]
 
 
 def weekly_to_do(user) -> list[Todo]:
@@ -49,7 +58,7 @@ def weekly_to_do(user) -> list[Todo]:
     last_monday = this_monday - datetime.timedelta(days=7)
     board = reverse("evaluations:weekly_board")
     todos = []
-    late = missing_weekly_count(user, last_monday)
+    late, due = missing_weekly_counts(user, last_monday, this_monday)
     if late:
         y, w = _week_key(last_monday)
         todos.append(Todo(
@@ -57,7 +66,6 @@ def weekly_to_do(user) -> list[Todo]:
             url=board, count=late, due=last_monday + datetime.timedelta(days=6), late=True,
             kind=_("Weekly evaluation"),
         ))
-    due = missing_weekly_count(user, this_monday)
     if due:
         y, w = _week_key(this_monday)
         todos.append(Todo(

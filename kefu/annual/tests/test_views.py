@@ -72,6 +72,30 @@ class PageTests(AnnualTestCase):
                                         monthly_mean=Decimal(70), final_grade="pass", proposed_grade="pass")
         self.assertEqual(count(), small)
 
+    def test_board_pages_the_table_and_counts_everyone_in_the_distribution(self):
+        """Issue 9: the table is paged; the distribution and quotas still count every visible person."""
+        from unittest import mock
+
+        from kefu.annual import views
+
+        cycle = services.cycle_open(actor=self.hr, year=2026)
+        rated = list(cycle.results.filter(rated=True).order_by("-composite").values_list("employee__employee_no",
+                                                                                           flat=True))
+        self.assertEqual(len(rated), 2)  # 王小美 66.00 (pass) and 鄭惠如 52.50 (fail); 林雅婷 not rated
+        url = reverse("annual:board", args=[2026])
+        self.client.force_login(self.hr)
+        with mock.patch.object(views, "BOARD_PER_PAGE", 2):
+            first = self.client.get(url)
+            second = self.client.get(url, {"page": 2})
+        self.assertEqual([f"result-{no}" in first.content.decode() for no in rated], [True, True])
+        self.assertNotContains(first, "5 final monthly evaluations in 2026")
+        self.assertContains(second, "5 final monthly evaluations in 2026")
+        for response in (first, second):
+            dist = {d["grade"]: d["count"] for d in response.context["dist"]}
+            self.assertEqual((dist["pass"], dist["fail"], sum(dist.values())), (1, 1, 2))
+            self.assertEqual(response.context["n"], 2)
+        self.assertContains(first, "page=2")
+
     def test_grade_and_achievement_forms(self):
         cycle = services.cycle_open(actor=self.hr, year=2026)
         me = cycle.results.get(employee__user=self.agent)

@@ -31,3 +31,32 @@ class WorkbenchTests(KefuTestCase):
             self.assertNotContains(self.client.get(reverse("core:workbench")), "Score week 12")
         finally:
             workbench.providers.remove(provider)
+
+
+class WorkbenchQueryCountTests(KefuTestCase):
+    """Issue 9: the workbench runs a fixed number of queries, however many agents and to-dos there are."""
+
+    def test_queries_do_not_grow_with_agents_and_todos(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from kefu.people.models import Role
+        from kefu.people.testing import make_person
+
+        url = reverse("core:workbench")
+        self.login(self.supervisor)  # CS supervisor of CS1: weekly and monthly to-dos of her department
+
+        def get() -> tuple[int, int]:
+            with CaptureQueriesContext(connection) as ctx:
+                response = self.client.get(url)
+            self.assertEqual(response.status_code, 200)
+            weekly = sum(t.count or 0 for t in response.context["todos"] if "Weekly evaluations" in str(t.title))
+            return len(ctx.captured_queries), weekly
+
+        get()
+        few, weekly_few = get()
+        for i in range(10):
+            make_person(f"wb{i}", f"客服{i}", self.cs1_t1, (Role.AGENT, self.cs1_t1), employee_no=f"CS16{i:02d}")
+        many, weekly_many = get()
+        self.assertEqual(weekly_many - weekly_few, 2 * 10)  # ten more agents missing last week and this week
+        self.assertEqual(few, many)

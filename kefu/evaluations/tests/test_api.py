@@ -90,3 +90,22 @@ class EvaluationApiTests(ApiTestCase):
             submitted_weekly(self.team_lead, user.employee, 2026, 10)
         self.assertEqual(count(), small, self.last_queries)
         self.assertLessEqual(small, 5)
+
+    def test_monthly_list_queries_bounded(self):
+        """Issue 9: the monthly list's query count does not grow with the evaluations listed."""
+        def count():
+            with CaptureQueriesContext(connection) as ctx:
+                self.rows = self.assertApi(self.hr, "get", "/evaluations/monthly?limit=100", 200).json()["count"]
+            self.last_queries = "\n".join(q["sql"][:150] for q in ctx.captured_queries)
+            return len(ctx.captured_queries)
+
+        count()  # the token's first use records its time: warm up
+        small = count()
+        self.assertEqual(self.rows, 1)
+        for i in range(6):
+            user = make_person(f"apim{i}", f"客服{i}", self.cs1_t1, (Role.AGENT, self.cs1_t1), employee_no=f"CS18{i:02d}")
+            ev = monthly_draft(user.employee, 2026, 3, supervisor=self.supervisor.employee)
+            services.monthly_submit(actor=self.supervisor, evaluation=ev, now=local_dt(2026, 4, 2))
+        self.assertEqual(count(), small, self.last_queries)
+        self.assertEqual(self.rows, 7)
+        self.assertLessEqual(small, 5)

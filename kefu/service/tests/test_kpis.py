@@ -319,6 +319,22 @@ class KpiPageTests(KpiData):
         self.assertEqual(team.answers, 4)  # A's 3 in March, B's 1
         self.assertAlmostEqual(team.rating_mean, (5 + 2 + 4 + 1) / 4)
 
+    def test_team_table_pages_show_each_agents_figures_and_the_whole_total(self):
+        """Issue 9: on more than one page the rows come from the team-wide pass; same figures as one page."""
+        from unittest import mock
+
+        from kefu.service import views_kpis
+
+        self.login(self.supervisor)
+        pages = []
+        with mock.patch.object(views_kpis, "PER_PAGE", 1):
+            for n in (1, 2):
+                response = self.client.get(reverse("service:kpi_team"), {"period": "2026-03", "page": n})
+                pages.append(response.context)
+        self.assertEqual([[(r["employee"].employee_no, r["k"].handled, r["k"].backlog) for r in c["rows"]]
+                          for c in pages], [[("CS1001", 8, 3)], [("CS1005", 1, 0)]])
+        self.assertEqual([c["team"].handled for c in pages], [9, 9])
+
     def test_team_filter_by_unit_and_unknown_unit(self):
         self.login(self.supervisor)
         response = self.client.get(reverse("service:kpi_team"), {"period": "2026-03", "unit": self.cs1_t2.pk})

@@ -158,6 +158,39 @@ class CompensationFlowTests(CompensationTestCase):
                                          .content)).active
         self.assertEqual(len(list(other.iter_rows(values_only=True))), 1)
 
+    def test_payroll_file_runs_a_fixed_number_of_queries(self):
+        """Issue 9: the payroll deduction file reads as many queries for 1 row as for 5."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        services.compensation_confirm(actor=self.agent, compensation=Compensation.objects.get(damage_report=self.lose()))
+        services.compensations_export(actor=self.admin_clerk, month=D(2026, 7, 15))
+        url = reverse("uniforms:compensation_payroll", args=[2026, 7])
+        self.login(self.admin_clerk)
+        self.client.get(url)
+
+        def count():
+            with CaptureQueriesContext(connection) as ctx:
+                response = self.client.get(url)
+            return len(ctx.captured_queries), len(list(load_workbook(io.BytesIO(response.content)).active.iter_rows()))
+
+        few, rows = count()
+        self.assertEqual(rows, 1 + 1)
+        self.receive(self.trs_m, 4, "100.00")
+        for holding in services.holding_register(actor=self.admin_clerk, employee=self.other_employee, sku=self.trs_m,
+                                                 quantity=4, issued_on=ISSUED):
+            report = services.damage_report_create(actor=self.other_agent, holding=holding,
+                                                   kind=DamageReport.Kind.LOSS, description="遺失",
+                                                   occurred_on=D(2026, 7, 1))
+            services.damage_assess(actor=self.admin_clerk, report=report, cause=DamageReport.Cause.AT_FAULT,
+                                   notes="保管不當")
+            services.compensation_confirm(actor=self.other_agent,
+                                          compensation=Compensation.objects.get(damage_report=report))
+        self.assertEqual(services.compensations_export(actor=self.admin_clerk, month=D(2026, 7, 15)), 4)
+        many, rows = count()
+        self.assertEqual(rows, 1 + 5)
+        self.assertEqual(few, many)
+
     def test_compensation_pages(self):
         compensation = Compensation.objects.get(damage_report=self.lose())
         url = reverse("uniforms:compensation_list")

@@ -268,6 +268,28 @@ class IssuePageTests(IssueTestCase):
         self.assertEqual(len(re.findall(r'data-testid="issuance-row"', response.content.decode())), 6)
         self.assertEqual(len(few), len(many))
 
+    def test_backorder_list_runs_a_fixed_number_of_queries(self):
+        """Issue 9: the back-order list reads the same number of queries for 3 owed lines as for 11."""
+        self.receive(self.top_m, 1, "10.00")  # 1 of the 2 tops on hand, no trousers, no ties: 3 lines owed
+        services.requisition_issue(actor=self.admin_clerk, requisition=self.requisition, location=self.main)
+        url = reverse("uniforms:backorders")
+        self.login(self.admin_clerk)
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            response = self.client.get(url)
+        self.assertEqual(len(re.findall(r'data-testid="backorder-row"', response.content.decode())), 3)
+        for i in range(4):
+            self.receive(self.top_m, 1, "10.00")
+            r = services.requisition_create(actor=self.admin_clerk, employee=self.other_employee,
+                                            reason=Requisition.Reason.EXTRA, lines=[(self.top_m, 2), (self.trs_m, 1)],
+                                            extra_reason=f"備用{i}")
+            services.requisition_approve(actor=self.cs2_head, requisition=r)
+            services.requisition_issue(actor=self.admin_clerk, requisition=r, location=self.main)
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get(url)
+        self.assertEqual(len(re.findall(r'data-testid="backorder-row"', response.content.decode())), 3 + 4 * 2)
+        self.assertEqual(len(few), len(many))
+
 
 @skipUnless(connection.vendor == "postgresql",
             "row locks are a PostgreSQL matter; SQLite serialises every writer on the database file")
