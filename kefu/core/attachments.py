@@ -42,12 +42,6 @@ def kinds_label(kinds: Sequence[str]) -> str:
     return _("%(list)s or %(last)s") % {"list": ", ".join(labels[:-1]), "last": labels[-1]}
 
 
-def of(target: models.Model) -> models.QuerySet[Attachment]:
-    """The files on one record, oldest first."""
-    return Attachment.objects.filter(content_type=ContentType.objects.get_for_model(type(target)),
-                                     object_id=target.pk).order_by("id")
-
-
 def original_name(upload: UploadedFile, ext: str) -> str:
     """The uploader's file name without any folder part (shown and offered back on download, never stored)."""
     name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
