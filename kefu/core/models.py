@@ -1,8 +1,11 @@
-"""Core models: audit log, policy parameters, work calendar, notifications."""
+"""Core models: audit log, policy parameters, work calendar, notifications, attachments."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -181,3 +184,35 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Attachment(models.Model):
+    """A file on any record (a damage report, a quote, a weekly evaluation, a checklist item…).
+
+    Written only by ``kefu.core.attachments.attachments_add`` (type told by the file's first bytes,
+    size and count checked by the owning app's rule); served only by ``core:attachment``, to those the
+    target's app lets see it (``registry.attachment_targets``). Targets declare
+    ``attachments = GenericRelation("core.Attachment")``.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    mime_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    # Blank only for rows copied from the apps' old tables whose file was already missing on disk.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="core_attach_target_idx")]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name

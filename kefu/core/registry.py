@@ -1,4 +1,4 @@
-"""Registries that later apps add to: navigation, workbench to-dos.
+"""Registries that later apps add to: navigation, workbench to-dos, who sees the files on a record.
 
 An app registers in its ``AppConfig.ready()``:
 
@@ -100,9 +100,35 @@ class _DemoSteps:
         return created
 
 
+AttachmentRule = Callable[[Any, Any], bool]  # may_see(user, target) -> bool
+
+
+@dataclass
+class _AttachmentTargets:
+    """Who may download the files on a record (``core:attachment``): the record's app registers, in its
+    ``access.py``, a rule for each model that carries files, reusing its access helper for the record:
+
+        attachment_targets.register(DamageReport, lambda user, report: access.can_see(user, report))
+
+    A target without a rule, or a rule saying no, answers 404, as for any record the user may not see.
+    """
+
+    rules: dict[type, AttachmentRule] = field(default_factory=dict)
+
+    def register(self, model: type, may_see: AttachmentRule) -> None:
+        self.rules[model] = may_see
+
+    def may_see(self, user, target: Any) -> bool:
+        rule = self.rules.get(type(target))
+        if rule is None or user is None or not user.is_authenticated or not user.is_active:
+            return False
+        return bool(rule(user, target))
+
+
 nav = _Nav()
 workbench = _Workbench()
 demo_steps = _DemoSteps()
+attachment_targets = _AttachmentTargets()
 
 
 def _no_roles(user) -> set[str]:

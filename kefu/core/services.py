@@ -1,4 +1,4 @@
-"""Core writes: policy parameters, notifications, calendar, API tokens.
+"""Core writes: policy parameters, notifications, calendar, API tokens, files on records (attachments.py).
 
 Every function here is keyword-only, runs in a transaction, validates, and
 writes an audit entry; side effects (mail) run on commit.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("policy/<str:key>/", views_policy.policy_detail, name="policy_detail"),
     path("account/tokens/", views_tokens.api_tokens, name="api_tokens"),
     path("account/tokens/<int:pk>/revoke/", views_tokens.api_token_revoke, name="api_token_revoke"),
+    path("files/<int:pk>/", views.attachment, name="attachment"),
     path("calendar/", views_calendar.calendar_page, name="calendar"),
     path("calendar/days/", views_calendar.calendar_day_set, name="calendar_day_set"),
     path("calendar/days/delete/", views_calendar.calendar_day_delete, name="calendar_day_delete"),

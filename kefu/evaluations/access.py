@@ -20,10 +20,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from kefu.core import access as core_access
+from kefu.core.registry import attachment_targets
 from kefu.evaluations.models import (
     Appeal,
     CalibrationSession,
-    EvaluationAttachment,
     MonthlyEvaluation,
     Scorecard,
     WeeklyEvaluation,
@@ -116,12 +116,9 @@ def appeal_can_change(user, obj: Appeal) -> bool:
     return obj.status == Appeal.Status.OPEN and not is_self(user, agent) and covers(user, APPEAL_DECIDERS, agent)
 
 
-def attachments_visible(user, qs: QuerySet[EvaluationAttachment]) -> QuerySet[EvaluationAttachment]:
-    return qs.filter(evaluation__in=weekly_visible(user, WeeklyEvaluation.objects.all()).values("pk"))
-
-
-def attachment_can_change(user, obj: EvaluationAttachment) -> bool:
-    return weekly_can_change(user, obj.evaluation)
+def weekly_files_visible(user, ev: WeeklyEvaluation) -> bool:
+    """A weekly evaluation's files are seen by those who see the evaluation (core:attachment)."""
+    return core_access.can_see(user, ev)
 
 
 def scorecards_visible(user, qs: QuerySet[Scorecard]) -> QuerySet[Scorecard]:
@@ -155,7 +152,7 @@ def is_agent(user) -> bool:
 core_access.register(WeeklyEvaluation, visible=weekly_visible, can_change=weekly_can_change)
 core_access.register(MonthlyEvaluation, visible=monthly_visible, can_change=monthly_can_change)
 core_access.register(Appeal, visible=appeals_visible, can_change=appeal_can_change)
-core_access.register(EvaluationAttachment, visible=attachments_visible, can_change=attachment_can_change)
+attachment_targets.register(WeeklyEvaluation, weekly_files_visible)
 core_access.register(Scorecard, visible=scorecards_visible, can_change=scorecard_can_change)
 
 

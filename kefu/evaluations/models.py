@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -242,6 +243,8 @@ class WeeklyEvaluation(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Files (services.weekly_attachment_add: at most 10, each ≤ 10 MB, PDF/PNG/JPEG/MP3/WAV); core:attachment serves them.
+    attachments = GenericRelation("core.Attachment")
 
     class Meta:
         ordering = ["-iso_year", "-iso_week", "agent_id"]
@@ -321,31 +324,6 @@ class WeeklyEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation_id}:{self.interaction_id}"
-
-
-class EvaluationAttachment(models.Model):
-    """A file attached to a weekly evaluation (limited size and type; see services.ATTACHMENT_TYPES)."""
-
-    evaluation = models.ForeignKey(
-        WeeklyEvaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="attachments"
-    )
-    file = models.FileField(_("file"), upload_to="evaluations/attachments/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("type"), max_length=100)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["evaluation_id", "id"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 # ---------------------------------------------------------------------------

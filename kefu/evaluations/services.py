@@ -14,7 +14,6 @@ half under their own banner.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -30,8 +29,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kefu.core import attachments as core_attachments
 from kefu.core import audit, calendar, policy
-from kefu.core import uploads as file_kinds
+from kefu.core.models import Attachment
 from kefu.core.services import notify
 from kefu.evaluations import access as eaccess
 from kefu.evaluations import monthly, scoring
@@ -41,7 +41,6 @@ from kefu.evaluations.models import (
     Appeal,
     Criterion,
     Dimension,
-    EvaluationAttachment,
     MonthlyEvaluation,
     Scorecard,
     WeeklyEvaluation,
@@ -690,59 +689,35 @@ def weekly_evaluation_reopen(*, actor, evaluation: WeeklyEvaluation, reason: str
     return ev
 
 
-def attachment_type(upload: UploadedFile) -> tuple[str, str]:
-    """(content type, extension) from the file's first bytes; a ValidationError on ``file`` otherwise."""
-    if upload.size is not None and upload.size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": _("%(name)s is larger than 10 MB.") % {"name": upload.name}})
-    if not upload.size:
-        raise ValidationError({"file": _("%(name)s is empty.") % {"name": upload.name}})
-    kind = file_kinds.sniff(upload, ATTACHMENT_TYPES)
-    if kind is not None:
-        return kind.mime, kind.ext
-    raise ValidationError({"file": _("%(name)s is not a %(kinds)s file.") % {"name": upload.name,
-                                                                             "kinds": ATTACHMENT_KINDS}})
-
-
 @transaction.atomic
-def weekly_attachment_add(*, actor, evaluation: WeeklyEvaluation, upload: UploadedFile) -> EvaluationAttachment:
-    """Attach a file to the draft (at most 10, each ≤ 10 MB, PDF/PNG/JPEG/MP3/WAV)."""
+def weekly_attachment_add(*, actor, evaluation: WeeklyEvaluation, upload: UploadedFile) -> Attachment:
+    """Attach a file to the draft (at most 10, each ≤ 10 MB, PDF/PNG/JPEG/MP3/WAV, not the same file twice);
+    the one core service checks and stores it, the evaluation's audit entry names it."""
     ev = _weekly_locked(evaluation)
     _require_weekly_evaluator(actor, ev.agent)
     if ev.status != WeeklyEvaluation.Status.DRAFT:
         raise _state_error(ev)
-    if ev.attachments.count() >= ATTACHMENT_MAX_COUNT:
-        raise ValidationError({"file": _("At most %(n)s attachments per evaluation.") % {"n": ATTACHMENT_MAX_COUNT}})
-    mime, ext = attachment_type(upload)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    original = (upload.name or f"attachment.{ext}").rsplit("/", 1)[-1][:255]
-    if ev.attachments.filter(sha256=digest.hexdigest()).exists():
-        raise ValidationError({"file": _("%(name)s is attached already.") % {"name": original}})
-    att = EvaluationAttachment(evaluation=ev, original_name=original, content_type=mime, size=upload.size or 0,
-                               sha256=digest.hexdigest(), uploaded_by=actor)
-    att.file.save(f"{digest.hexdigest()[:16]}.{ext}", upload, save=False)
-    att.full_clean()
-    att.save()
+    (att,) = core_attachments.attachments_add(
+        actor=actor, target=ev, uploads=[upload], kinds=ATTACHMENT_TYPES, max_bytes=ATTACHMENT_MAX_BYTES,
+        max_count=ATTACHMENT_MAX_COUNT, field="file", refuse_duplicates=True, record=False)
     audit.record(actor=actor, action="weekly_evaluation.attach", obj=ev,
-                 changes={"attachments": [None, {"name": original, "type": mime, "size": att.size,
+                 changes={"attachments": [None, {"name": att.original_name, "type": att.mime_type, "size": att.size,
                                                  "sha256": att.sha256}]})
     return att
 
 
 @transaction.atomic
-def weekly_attachment_remove(*, actor, attachment: EvaluationAttachment) -> None:
-    ev = _weekly_locked(attachment.evaluation)
+def weekly_attachment_remove(*, actor, attachment: Attachment) -> None:
+    target = attachment.target
+    if not isinstance(target, WeeklyEvaluation):
+        raise ValidationError(_("This file is not on a weekly evaluation."))
+    ev = _weekly_locked(target)
     _require_weekly_evaluator(actor, ev.agent)
     if ev.status != WeeklyEvaluation.Status.DRAFT:
         raise _state_error(ev)
     audit.record(actor=actor, action="weekly_evaluation.detach", obj=ev,
                  changes={"attachments": [{"name": attachment.original_name, "sha256": attachment.sha256}, None]})
-    stored = attachment.file.name
-    storage = attachment.file.storage
-    attachment.delete()
-    transaction.on_commit(lambda: storage.delete(stored))
+    core_attachments.attachment_remove(actor=actor, attachment=attachment, record=False)
 
 
 # ===========================================================================================

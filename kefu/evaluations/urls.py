@@ -18,7 +18,6 @@ urlpatterns = [
     path("weekly/<int:pk>/acknowledge/", views.weekly_acknowledge, name="weekly_acknowledge"),
     path("weekly/<int:pk>/comment/", views.weekly_comment, name="weekly_comment"),
     path("weekly/<int:pk>/reopen/", views.weekly_reopen, name="weekly_reopen"),
-    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/remove/", views.attachment_remove, name="attachment_remove"),
     path("monthly/<int:pk>/", views.monthly_detail, name="monthly_detail"),
     path("monthly/<int:pk>/acknowledge/", views.monthly_acknowledge, name="monthly_acknowledge"),

@@ -12,10 +12,11 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core import access
+from kefu.core.models import Attachment
 from kefu.core.views import flash_errors
 from kefu.evaluations import access as eaccess
 from kefu.evaluations import scoring, services
@@ -32,7 +34,6 @@ from kefu.evaluations.models import (
     WEEKLY_DIMENSIONS,
     Appeal,
     Dimension,
-    EvaluationAttachment,
     MonthlyEvaluation,
     Scorecard,
     WeeklyEvaluation,
@@ -372,23 +373,16 @@ def weekly_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def attachment_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    att = access.get_for_change(request.user, EvaluationAttachment.objects.select_related("evaluation"), pk=pk)
+    """Take a file off a draft (the file is served by core:attachment; only this removal is the app's)."""
+    att = Attachment.objects.filter(pk=pk, content_type=ContentType.objects.get_for_model(WeeklyEvaluation)).first()
+    if att is None:
+        raise Http404
+    ev = _weekly_for_change(request, att.object_id)  # 404 if she may not see it, 403 if she may not change it
     try:
         services.weekly_attachment_remove(actor=request.user, attachment=att)
     except ValidationError as e:
         flash_errors(request, e)
-    return redirect(f"{reverse('evaluations:weekly_edit', args=[att.evaluation_id])}#attachments")
-
-
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    att = access.get_for_view(request.user, EvaluationAttachment, pk=pk)
-    try:
-        handle = att.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=att.content_type, as_attachment=True, filename=att.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return redirect(f"{reverse('evaluations:weekly_edit', args=[ev.pk])}#attachments")
 
 
 # ---- weekly evaluation page and the agent's answer ---------------------------------------------

@@ -16,18 +16,17 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from kefu.core import access as core_access
+from kefu.core.registry import attachment_targets
 from kefu.inspections.models import (
     ChecklistTemplate,
     ComplianceHit,
     ComplianceRun,
     Finding,
     Inspection,
-    InspectionAttachment,
     InspectionItem,
     InspectionPlan,
     PlanItem,
     Rectification,
-    RectificationAttachment,
     SampleRecord,
     TemplateItem,
 )
@@ -92,14 +91,14 @@ def findings_visible(user, qs: QuerySet[Finding]) -> QuerySet[Finding]:
     return qs.filter(rectification__in=rectifications_visible(user, Rectification.objects.all()))
 
 
-def rectification_attachments_visible(user, qs: QuerySet[RectificationAttachment]) -> QuerySet:
-    if reads_inspections(user):
-        return qs
-    return qs.filter(rectification__in=rectifications_visible(user, Rectification.objects.all()))
+def item_files_visible(user, item: InspectionItem) -> bool:
+    """A checklist item's files: for those who read inspections (core:attachment)."""
+    return core_access.can_see(user, item)
 
 
-def rectification_attachment_can_change(user, obj: RectificationAttachment) -> bool:
-    return rectification_can_change(user, obj.rectification)
+def rectification_files_visible(user, rect: Rectification) -> bool:
+    """A rectification's evidence files: for those who see the rectification (core:attachment)."""
+    return core_access.can_see(user, rect)
 
 
 def inspection_can_change(user, obj: Inspection) -> bool:
@@ -114,10 +113,9 @@ core_access.register(PlanItem, visible=_readers_only, can_change=_inspector_chan
 core_access.register(Inspection, visible=_readers_only, can_change=inspection_can_change)
 core_access.register(SampleRecord, visible=_readers_only, can_change=_inspector_changes)
 core_access.register(InspectionItem, visible=_readers_only, can_change=_inspector_changes)
-core_access.register(InspectionAttachment, visible=_readers_only, can_change=_inspector_changes)
 core_access.register(ComplianceRun, visible=_readers_only, can_change=_inspector_changes)
 core_access.register(ComplianceHit, visible=_readers_only, can_change=_inspector_changes)
 core_access.register(Finding, visible=findings_visible, can_change=_inspector_changes)
 core_access.register(Rectification, visible=rectifications_visible, can_change=rectification_can_change)
-core_access.register(RectificationAttachment, visible=rectification_attachments_visible,
-                     can_change=rectification_attachment_can_change)
+attachment_targets.register(InspectionItem, item_files_visible)
+attachment_targets.register(Rectification, rectification_files_visible)

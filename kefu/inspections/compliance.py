@@ -336,7 +336,8 @@ MSG_NO_EVIDENCE = gettext_noop("%(name)s (%(no)s): weekly evaluation %(week)s ha
 @check("weekly_no_evidence", "E2.1", _("Weekly evaluations without evidence"),
        _("A submitted weekly evaluation rests on evidence: interactions picked as evidence or attached files."))
 def check_weekly_no_evidence(today: datetime.date) -> list[Hit]:
-    from kefu.evaluations.models import EvaluationAttachment, WeeklyEvaluation, WeeklyEvidence
+    from kefu.core.models import Attachment
+    from kefu.evaluations.models import WeeklyEvaluation, WeeklyEvidence
 
     depts = Departments()
     rows = (
@@ -344,7 +345,8 @@ def check_weekly_no_evidence(today: datetime.date) -> list[Hit]:
                                         week_start__lt=today)
         .exclude(status=WeeklyEvaluation.Status.DRAFT)
         .exclude(Exists(WeeklyEvidence.objects.filter(evaluation=OuterRef("pk"))))
-        .exclude(Exists(EvaluationAttachment.objects.filter(evaluation=OuterRef("pk"))))
+        .exclude(Exists(Attachment.objects.filter(content_type=ContentType.objects.get_for_model(WeeklyEvaluation),
+                                                  object_id=OuterRef("pk"))))
         .order_by("week_start", "agent__employee_no")
         .values("pk", "agent_id", "agent__name", "agent__employee_no", "agent__org_unit_id", "iso_year", "iso_week",
                 "evaluator_id", "evaluator__name")

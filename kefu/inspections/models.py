@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -232,6 +233,7 @@ class InspectionItem(models.Model):
     recorded_by = models.ForeignKey(USER, verbose_name=_("recorded by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    attachments = GenericRelation("core.Attachment")  # files (core:attachment serves them)
 
     class Meta:
         ordering = ["inspection", "order", "id"]
@@ -240,25 +242,6 @@ class InspectionItem(models.Model):
 
     def __str__(self) -> str:
         return self.text
-
-
-class InspectionAttachment(models.Model):
-    item = models.ForeignKey(InspectionItem, verbose_name=_("checklist item"), on_delete=models.CASCADE,
-                             related_name="attachments")
-    file = models.FileField(_("file"), upload_to="inspections/items/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("type"), max_length=100)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["item", "uploaded_at", "id"]
-        verbose_name = _("inspection attachment")
-        verbose_name_plural = _("inspection attachments")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 # ---------------------------------------------------------------------------
@@ -381,6 +364,7 @@ class Rectification(models.Model):
     created_by = models.ForeignKey(USER, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    attachments = GenericRelation("core.Attachment")  # the department's evidence files (core:attachment serves them)
 
     class Meta:
         ordering = ["deadline", "id"]
@@ -392,22 +376,3 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return self.requirement[:60]
-
-
-class RectificationAttachment(models.Model):
-    rectification = models.ForeignKey(Rectification, verbose_name=_("rectification"), on_delete=models.CASCADE,
-                                      related_name="attachments")
-    file = models.FileField(_("file"), upload_to="inspections/rectifications/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("type"), max_length=100)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["rectification", "uploaded_at", "id"]
-        verbose_name = _("rectification attachment")
-        verbose_name_plural = _("rectification attachments")
-
-    def __str__(self) -> str:
-        return self.original_name

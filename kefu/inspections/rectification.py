@@ -36,10 +36,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import attachments as core_attachments
 from kefu.core import audit, policy
-from kefu.core import uploads as file_kinds
 from kefu.core.services import notify
-from kefu.inspections.models import Finding, Rectification, RectificationAttachment
+from kefu.inspections.models import Finding, Rectification
 from kefu.people.access import has_role
 from kefu.people.models import Employee, OrgUnit, Role, RoleAssignment
 
@@ -227,19 +227,6 @@ def rectification_start(*, actor, rectification: Rectification) -> Rectification
     return rect
 
 
-def attachment_type(upload: UploadedFile) -> tuple[str, str]:
-    """(content type, extension) from the file's first bytes; a ValidationError on ``attachments`` otherwise."""
-    if upload.size is not None and upload.size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"attachments": _("%(name)s is larger than 10 MB.") % {"name": upload.name}})
-    if not upload.size:
-        raise ValidationError({"attachments": _("%(name)s is empty.") % {"name": upload.name}})
-    kind = file_kinds.sniff(upload, ATTACHMENT_TYPES)
-    if kind is None:
-        raise ValidationError({"attachments": _("%(name)s is not a %(kinds)s file.")
-                               % {"name": upload.name, "kinds": ATTACHMENT_KINDS}})
-    return kind.mime, kind.ext
-
-
 @transaction.atomic
 def rectification_submit(*, actor, rectification: Rectification, evidence: str,
                          attachments: Sequence[UploadedFile] = ()) -> Rectification:
@@ -252,21 +239,12 @@ def rectification_submit(*, actor, rectification: Rectification, evidence: str,
     evidence = (evidence or "").strip()
     if not evidence:
         raise ValidationError({"evidence": _("Describe what was done: the evidence is required.")})
-    uploads = [u for u in attachments if u is not None]
-    if rect.attachments.count() + len(uploads) > ATTACHMENT_MAX_COUNT:
-        raise ValidationError({"attachments": _("At most %(n)s attachments per rectification.")
-                               % {"n": ATTACHMENT_MAX_COUNT}})
-    typed = [(u, *attachment_type(u)) for u in uploads]  # every file checked before any is stored
     before = audit.snapshot(rect, FIELDS)
-    added = []
-    for upload, mime, ext in typed:
-        original = (upload.name or f"evidence.{ext}").rsplit("/", 1)[-1][:255]
-        att = RectificationAttachment(rectification=rect, original_name=original, content_type=mime,
-                                      size=upload.size or 0, uploaded_by=actor)
-        att.file.save(f"evidence.{ext}", upload, save=False)
-        att.full_clean()
-        att.save()
-        added.append({"name": original, "type": mime, "size": att.size})
+    # Every file checked before any is stored, by the one core service; the submit's audit entry names them.
+    stored = core_attachments.attachments_add(actor=actor, target=rect, uploads=attachments, kinds=ATTACHMENT_TYPES,
+                                              max_bytes=ATTACHMENT_MAX_BYTES, max_count=ATTACHMENT_MAX_COUNT,
+                                              field="attachments", record=False)
+    added = [{"name": a.original_name, "type": a.mime_type, "size": a.size} for a in stored]
     rect.status = Status.SUBMITTED
     rect.evidence = evidence
     rect.submitted_at = timezone.now()

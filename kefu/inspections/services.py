@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import calendar as pycalendar
 import datetime
-import hashlib
 import random
 import secrets
 from collections.abc import Iterable, Mapping
@@ -33,8 +32,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import attachments as core_attachments
 from kefu.core import audit
-from kefu.core import uploads as file_kinds
+from kefu.core.models import Attachment
 from kefu.core.services import notify
 from kefu.inspections import access as iaccess
 from kefu.inspections.models import (
@@ -42,7 +42,6 @@ from kefu.inspections.models import (
     ComplianceHit,
     Finding,
     Inspection,
-    InspectionAttachment,
     InspectionItem,
     InspectionPlan,
     Method,
@@ -575,46 +574,27 @@ def sample_matches_seed(inspection: Inspection) -> bool:
 # ===========================================================================================
 
 
-def attachment_type(upload: UploadedFile) -> tuple[str, str]:
-    """(content type, extension) from the file's first bytes; a ValidationError on ``file`` otherwise."""
-    if upload.size is not None and upload.size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": _("%(name)s is larger than 10 MB.") % {"name": upload.name}})
-    if not upload.size:
-        raise ValidationError({"file": _("%(name)s is empty.") % {"name": upload.name}})
-    kind = file_kinds.sniff(upload, ATTACHMENT_TYPES)
-    if kind is None:
-        raise ValidationError({"file": _("%(name)s is not a %(kinds)s file.")
-                               % {"name": upload.name, "kinds": ATTACHMENT_KINDS}})
-    return kind.mime, kind.ext
-
-
-def _attach(actor, item: InspectionItem, upload: UploadedFile) -> InspectionAttachment:
-    if item.attachments.count() >= ATTACHMENT_MAX_COUNT:
-        raise ValidationError({"file": _("At most %(n)s files per checklist item.") % {"n": ATTACHMENT_MAX_COUNT}})
-    mime, ext = attachment_type(upload)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    original = (upload.name or f"attachment.{ext}").replace("\\", "/").rsplit("/", 1)[-1][:255]
-    att = InspectionAttachment(item=item, original_name=original, content_type=mime, size=upload.size or 0,
-                               uploaded_by=actor)
-    att.file.save(f"{digest.hexdigest()[:16]}.{ext}", upload, save=False)
-    att.full_clean()
-    att.save()
-    return att
+def _attach(actor, item: InspectionItem, uploads: Iterable[UploadedFile]) -> list[Attachment]:
+    """Files for a checklist item (PDF, PNG, JPEG, WebP; ≤ 10 MB; at most 10 per item), all or none; the
+    item's audit entry names them."""
+    return core_attachments.attachments_add(actor=actor, target=item, uploads=uploads, kinds=ATTACHMENT_TYPES,
+                                            max_bytes=ATTACHMENT_MAX_BYTES, max_count=ATTACHMENT_MAX_COUNT,
+                                            field="file", record=False)
 
 
 @transaction.atomic
-def item_attach(*, actor, item: InspectionItem, upload: UploadedFile) -> InspectionAttachment:
+def item_attach(*, actor, item: InspectionItem, upload: UploadedFile) -> Attachment:
     """A file (PDF, PNG, JPEG, WebP; ≤ 10 MB; at most 10 per item) for a checklist item being recorded."""
     _require_inspector(actor)
     inspection = _locked(item.inspection)
     if inspection.status != Inspection.Status.IN_PROGRESS:
         raise _state_error(inspection)
-    att = _attach(actor, item, upload)
+    added = _attach(actor, item, [upload])
+    if not added:
+        raise ValidationError({"file": _("Choose a file to attach.")})
+    att = added[0]
     audit.record(actor=actor, action="inspection_item.attach", obj=item,
-                 changes={"attachments": [None, {"name": att.original_name, "type": att.content_type,
+                 changes={"attachments": [None, {"name": att.original_name, "type": att.mime_type,
                                                  "size": att.size}]})
     return att
 
@@ -647,7 +627,7 @@ def item_record(*, actor, item: InspectionItem, result: str, notes: str = "",
     item.recorded_by, item.recorded_at = actor, timezone.now()
     item.full_clean()
     item.save()
-    attached = [_attach(actor, item, upload) for upload in uploads]
+    attached = _attach(actor, item, uploads)
     changes = audit.diff(before, audit.snapshot(item, ["result", "notes"]))
     if attached:
         changes["attachments"] = [None, [a.original_name for a in attached]]

@@ -14,7 +14,6 @@ urlpatterns = [
     path("<int:pk>/findings/new/", views.finding_new, name="finding_new"),
     path("<int:pk>/report.pdf", views.inspection_pdf, name="inspection_pdf"),
     path("items/<int:pk>/record/", views.item_record, name="item_record"),
-    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("findings/<int:pk>/edit/", views.finding_edit, name="finding_edit"),
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/new/", views.plan_new, name="plan_new"),
@@ -32,8 +31,6 @@ urlpatterns = [
     path("rectifications/<int:pk>/verify/", views_rectification.rectification_verify, name="rectification_verify"),
     path("rectifications/<int:pk>/send-back/", views_rectification.rectification_send_back,
          name="rectification_send_back"),
-    path("rectifications/<int:pk>/attachments/<int:attachment_pk>/", views_rectification.rectification_attachment,
-         name="rectification_attachment"),
     # Compliance checks (views_compliance.py)
     path("compliance/", views_compliance.compliance_dashboard, name="compliance_dashboard"),
     path("compliance/run/", views_compliance.compliance_run_now, name="compliance_run_now"),

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,7 +32,6 @@ from kefu.inspections.forms import (
 from kefu.inspections.models import (
     Finding,
     Inspection,
-    InspectionAttachment,
     InspectionItem,
     InspectionPlan,
     Method,
@@ -261,18 +260,6 @@ def item_record(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Recorded: %(item)s") % {"item": item.text})
     return _back(item.inspection, f"item-{item.pk}")
-
-
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    att = access.get_for_view(request.user, InspectionAttachment, pk=pk)
-    try:
-        handle = att.file.open("rb")
-    except FileNotFoundError as e:
-        raise Http404 from e
-    # issue 10: uploads are served as attachments, never rendered in place.
-    response = FileResponse(handle, as_attachment=True, filename=att.original_name, content_type=att.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @require_POST

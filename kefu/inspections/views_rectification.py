@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -34,7 +34,7 @@ from kefu.inspections.forms_rectification import (
     SendBackForm,
     VerifyForm,
 )
-from kefu.inspections.models import Finding, Rectification, RectificationAttachment
+from kefu.inspections.models import Finding, Rectification
 from kefu.people.access import has_role, scope_q
 from kefu.people.forms import add_service_errors
 from kefu.people.models import OrgUnit, Role
@@ -181,20 +181,6 @@ def rectification_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as e:
         flash_errors(request, e)
     return redirect("inspections:rectification_detail", rect.pk)
-
-
-def rectification_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
-    rect = _for_step(request, pk)
-    att = RectificationAttachment.objects.filter(rectification=rect, pk=attachment_pk).first()
-    if att is None:
-        raise Http404
-    try:
-        handle = att.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=att.content_type, as_attachment=True, filename=att.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # ---- my rectifications ----------------------------------------------------------------------------

@@ -11,14 +11,13 @@ what is still theirs to edit, leadership on what awaits their decision.
 
 from __future__ import annotations
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from kefu.core import access
+from kefu.core.registry import attachment_targets
 from kefu.people.access import has_role
 from kefu.people.models import Role
 from kefu.procurement.models import (
-    Attachment,
     Award,
     Invitation,
     PlanDecision,
@@ -99,12 +98,9 @@ def issue_can_change(user, obj: SupplierIssue) -> bool:
     return obj.status == SupplierIssue.Status.OPEN and is_buyer(user)
 
 
-def attachment_visible(user, qs: QuerySet[Attachment]) -> QuerySet[Attachment]:
-    """Files of procurement records only, for those who read procurement data."""
-    if not reads(user):
-        return qs.none()
-    types = ContentType.objects.get_for_models(Quote, ReceiptLine, SupplierIssue).values()
-    return qs.filter(Q(content_type__in=list(types)))
+def files_visible(user, target: Quote | ReceiptLine | SupplierIssue) -> bool:
+    """The files on a quote, a receipt line or a supplier issue: for those who read procurement data."""
+    return reads(user)
 
 
 access.register(Supplier, visible=readers_see, can_change=buyer_changes)
@@ -118,4 +114,5 @@ access.register(Award, visible=readers_see, can_change=award_can_change)
 access.register(PurchaseOrder, visible=readers_see, can_change=order_can_change)
 access.register(Receipt, visible=readers_see, can_change=receipt_can_change)
 access.register(SupplierIssue, visible=readers_see, can_change=issue_can_change)
-access.register(Attachment, visible=attachment_visible, can_change=nobody_changes)
+for with_files in (Quote, ReceiptLine, SupplierIssue):
+    attachment_targets.register(with_files, files_visible)

@@ -23,8 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -359,6 +358,7 @@ class Quote(models.Model):
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(USER, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"))
+    attachments = GenericRelation("core.Attachment")  # files (core:attachment serves them)
 
     class Meta:
         ordering = ["rfq", "supplier", "round"]
@@ -564,6 +564,7 @@ class ReceiptLine(models.Model):
     quality_ok = models.BooleanField(_("quality to standard"), default=True)
     notes = models.TextField(_("notes"), blank=True)
     stock_move = models.ForeignKey(StockMove, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    attachments = GenericRelation("core.Attachment")  # photos of the check (core:attachment serves them)
 
     class Meta:
         ordering = ["receipt", "id"]
@@ -615,6 +616,7 @@ class SupplierIssue(models.Model):
     closed_by = models.ForeignKey(USER, verbose_name=_("closed by"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    attachments = GenericRelation("core.Attachment")  # files (core:attachment serves them)
 
     class Meta:
         ordering = ["-id"]
@@ -631,26 +633,3 @@ class SupplierIssue(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-
-class Attachment(models.Model):
-    """A file on a quote, a receipt line (photos of the check) or a supplier issue; type and size checked."""
-
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.PositiveBigIntegerField()
-    target = GenericForeignKey("content_type", "object_id")
-    file = models.FileField(_("file"), upload_to="procurement/attachments/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    mime_type = models.CharField(_("type"), max_length=80)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="procurement_attach_target_idx")]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self) -> str:
-        return self.original_name

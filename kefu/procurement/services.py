@@ -23,12 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import attachments as core_attachments
 from kefu.core import audit, policy
+from kefu.core.models import Attachment
 from kefu.core.services import notify
 from kefu.procurement import files, selectors
 from kefu.procurement.access import ADMINS, APPROVERS, is_approver, is_buyer
 from kefu.procurement.models import (
-    Attachment,
     Award,
     Invitation,
     PlanDecision,
@@ -138,27 +139,9 @@ def approvers() -> list[Any]:
 
 
 def _attach(*, actor, target, uploads: Iterable[UploadedFile], field: str = "attachments") -> list[Attachment]:
-    uploads = [u for u in uploads if u]
-    if not uploads:
-        return []
-    ct = ContentType.objects.get_for_model(type(target))
-    have = Attachment.objects.filter(content_type=ct, object_id=target.pk).count()
-    if have + len(uploads) > files.MAX_PER_RECORD:
-        raise ValidationError({field: _("At most %(n)s files per record.") % {"n": files.MAX_PER_RECORD}})
-    checked = [(upload, *files.file_type(upload, field=field)) for upload in uploads]
-    rows = []
-    for upload, mime, ext in checked:
-        original = (upload.name or "file")[:200]
-        row = Attachment(content_type=ct, object_id=target.pk, original_name=original, mime_type=mime,
-                         size=upload.size or 0, uploaded_by=actor)
-        row.file.save(files.stored_name(ext), upload, save=False)
-        row.full_clean(exclude=["content_type", "uploaded_by"])
-        row.save()
-        rows.append(row)
-        audit.record(actor=actor, action="attachment.add", obj=row,
-                     changes={"target": [None, f"{ct.model}:{target.pk}"], "name": [None, original],
-                              "type": [None, mime], "size": [None, row.size]})
-    return rows
+    """Documents and photos: JPEG, PNG or PDF, at most 5 MB each and 10 per record (files.py's rule)."""
+    return core_attachments.attachments_add(actor=actor, target=target, uploads=uploads, kinds=files.KINDS,
+                                            max_bytes=files.MAX_BYTES, max_count=files.MAX_PER_RECORD, field=field)
 
 
 # =============================================================================================
@@ -1186,8 +1169,8 @@ def receipt_discard(*, actor, receipt: Receipt, reason: str = "") -> None:
     current = _locked(Receipt, receipt, Receipt.Status.DRAFT)
     audit.record(actor=actor, action="receipt.discard", obj=current,
                  changes=audit.diff(audit.snapshot(current, RECEIPT_FIELDS), None), reason=_text(reason))
-    ct = ContentType.objects.get_for_model(ReceiptLine)
-    Attachment.objects.filter(content_type=ct, object_id__in=current.lines.values("pk")).delete()
+    Attachment.objects.filter(content_type=ContentType.objects.get_for_model(ReceiptLine),
+                              object_id__in=current.lines.values("pk")).delete()
     current.lines.all().delete()
     current.delete()
 

@@ -16,7 +16,6 @@ urlpatterns = [
     path("contacts/<int:pk>/remove/", views.contact_remove, name="contact_remove"),
     path("certificates/<int:pk>/scan", views.certificate_scan, name="certificate_scan"),
     path("certificates/<int:pk>/withdraw/", views.certificate_withdraw, name="certificate_withdraw"),
-    path("files/<int:pk>", views.attachment, name="attachment"),
     # purchase plans
     path("plans/", views.plans, name="plans"),
     path("plans/new/", views.plan_create, name="plan_create"),

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core import access, policy
+from kefu.core.models import Attachment
+from kefu.core.views import flash_errors
 from kefu.people.access import has_role
 from kefu.procurement import pdf, selectors, services, todos
 from kefu.procurement.access import ADMINS, READERS, is_approver, is_buyer
@@ -54,7 +56,6 @@ from kefu.procurement.forms import (
     supplier_status_choices,
 )
 from kefu.procurement.models import (
-    Attachment,
     Award,
     Invitation,
     PlanDecision,
@@ -95,10 +96,6 @@ def _add_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, msgs)
     else:
         form.add_error(None, error.messages)
-
-
-def _flash_error(request: HttpRequest, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
 
 
 def _page(request: HttpRequest, qs):
@@ -252,7 +249,7 @@ def supplier_status(request: HttpRequest, code: str) -> HttpResponse:
         try:
             supplier = action(actor=request.user, supplier=supplier, reason=form.cleaned_data["reason"])
         except ValidationError as e:
-            _flash_error(request, e)
+            flash_errors(request, e)
         else:
             messages.success(request, _("%(name)s is now %(status)s.") % {
                 "name": supplier.name, "status": supplier.get_status_display()})
@@ -268,7 +265,7 @@ def contact_add(request: HttpRequest, code: str) -> HttpResponse:
         try:
             services.contact_add(actor=request.user, supplier=supplier, **form.cleaned_data)
         except ValidationError as e:
-            _flash_error(request, e)
+            flash_errors(request, e)
         else:
             messages.success(request, _("Contact added."))
     else:
@@ -322,7 +319,7 @@ def certificate_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.certificate_withdraw(actor=request.user, certificate=cert, reason=form.cleaned_data["reason"])
         except ValidationError as e:
-            _flash_error(request, e)
+            flash_errors(request, e)
         else:
             messages.success(request, _("Certificate withdrawn."))
     else:
@@ -336,12 +333,6 @@ def _file_response(field, content_type: str, name: str) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-def attachment(request: HttpRequest, pk: int) -> FileResponse:
-    _reader(request)
-    row = access.get_for_view(request.user, Attachment, pk=pk)
-    return _file_response(row.file, row.mime_type, row.original_name)
 
 
 # ---- plans ---------------------------------------------------------------------------------------------
@@ -476,7 +467,7 @@ def plan_line_remove(request: HttpRequest, number: str, pk: int) -> HttpResponse
     try:
         services.plan_line_remove(actor=request.user, line=line)
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Line removed."))
     return redirect("procurement:plan_detail", plan.number)
@@ -496,7 +487,7 @@ def plan_propose(request: HttpRequest, number: str) -> HttpResponse:
     try:
         services.plan_propose(actor=request.user, plan=plan, add_styles=styles, apply=request.POST.get("apply") == "1")
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Proposal recomputed."))
     return redirect("procurement:plan_detail", plan.number)
@@ -509,7 +500,7 @@ def plan_submit(request: HttpRequest, number: str) -> HttpResponse:
     try:
         plan = services.plan_submit(actor=request.user, plan=plan)
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Plan %(number)s submitted to leadership.") % {"number": plan.number})
     return redirect("procurement:plan_detail", plan.number)
@@ -531,7 +522,7 @@ def plan_decide(request: HttpRequest, number: str) -> HttpResponse:
     try:
         plan = service(actor=request.user, plan=plan, comment=form.cleaned_data["comment"])
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Plan %(number)s: %(status)s.") % {"number": plan.number,
                                                                         "status": plan.get_status_display()})
@@ -639,7 +630,7 @@ def rfq_invite(request: HttpRequest, number: str) -> HttpResponse:
         try:
             services.rfq_invite(actor=request.user, rfq=rfq, supplier=form.cleaned_data["supplier"])
         except ValidationError as e:
-            _flash_error(request, e)
+            flash_errors(request, e)
         else:
             messages.success(request, _("%(name)s invited.") % {"name": form.cleaned_data["supplier"].name})
     return redirect("procurement:rfq_detail", rfq.number)
@@ -691,7 +682,7 @@ def rfq_next_round(request: HttpRequest, number: str) -> HttpResponse:
     try:
         rfq = services.rfq_next_round(actor=request.user, rfq=rfq, note=request.POST.get("note", ""))
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Negotiation round %(round)s started: record the revised quotes.") % {
             "round": rfq.round})
@@ -746,7 +737,7 @@ def award_decide(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             award = services.award_reject(actor=request.user, award=award, comment=form.cleaned_data["comment"])
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Award %(status)s.") % {"status": award.get_status_display()})
     return redirect("procurement:rfq_detail", award.rfq.number)
@@ -827,7 +818,7 @@ def order_issue(request: HttpRequest, number: str) -> HttpResponse:
     try:
         order = services.order_issue(actor=request.user, order=order)
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Order %(number)s issued to the supplier.") % {"number": order.number})
     return redirect("procurement:order_detail", order.number)
@@ -919,7 +910,7 @@ def receipt_post(request: HttpRequest, number: str) -> HttpResponse:
     try:
         receipt = services.receipt_post(actor=request.user, receipt=receipt)
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
     else:
         messages.success(request, _("Receipt %(number)s posted: accepted units are in stock.") % {
             "number": receipt.number})
@@ -934,7 +925,7 @@ def receipt_discard(request: HttpRequest, number: str) -> HttpResponse:
     try:
         services.receipt_discard(actor=request.user, receipt=receipt, reason=request.POST.get("reason", ""))
     except ValidationError as e:
-        _flash_error(request, e)
+        flash_errors(request, e)
         return redirect("procurement:receipt_detail", receipt.number)
     messages.success(request, _("Receipt discarded."))
     return redirect("procurement:order_detail", order_number)
@@ -984,7 +975,7 @@ def issue_kind(request: HttpRequest, number: str) -> HttpResponse:
             services.issue_set_kind(actor=request.user, issue=issue, kind=form.cleaned_data["kind"],
                                     reason=form.cleaned_data["reason"])
         except ValidationError as e:
-            _flash_error(request, e)
+            flash_errors(request, e)
         else:
             messages.success(request, _("Remedy changed."))
     return redirect("procurement:issue_detail", issue.number)
@@ -1001,7 +992,7 @@ def issue_close(request: HttpRequest, number: str) -> HttpResponse:
             services.issue_close(actor=request.user, issue=issue, resolution=d["resolution"],
                                  credit_amount=d["credit_amount"], attachments=d["attachments"])
         except ValidationError as e:
-            _flash_error(request, e)
+            flash_errors(request, e)
         else:
             messages.success(request, _("Issue %(number)s closed.") % {"number": issue.number})
     else:

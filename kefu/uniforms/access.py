@@ -118,11 +118,9 @@ access.register(ReturnLine, visible=return_line_visible, can_change=lambda user,
 
 # ---- 6b's rules (requisitions, issuance, damage, compensation, scrap, disposal, dress checks) below ----
 
-from django.contrib.contenttypes.models import ContentType  # noqa: E402
-
+from kefu.core.registry import attachment_targets  # noqa: E402
 from kefu.people.access import active_assignments  # noqa: E402
 from kefu.uniforms.models import (  # noqa: E402
-    Attachment,
     Compensation,
     DamageReport,
     DisposalBatch,
@@ -225,10 +223,9 @@ def scrap_line_visible(user, qs: QuerySet[ScrapRequestLine]) -> QuerySet[ScrapRe
     return qs.filter(person_q(user, field="scrap_request__employee") | Q(scrap_request__filled_by=user))
 
 
-def attachment_visible(user, qs: QuerySet[Attachment]) -> QuerySet[Attachment]:
-    """An attachment is seen by those who see the record it belongs to (damage/loss reports)."""
-    reports = access.visible(user, DamageReport).values("pk")
-    return qs.filter(content_type=ContentType.objects.get_for_model(DamageReport), object_id__in=reports)
+def damage_files_visible(user, report: DamageReport) -> bool:
+    """A damage/loss report's photos and scans are seen by those who see the report (core:attachment)."""
+    return access.can_see(user, report)
 
 
 def dress_visible(user, qs: QuerySet[DressCheck]) -> QuerySet[DressCheck]:
@@ -245,7 +242,7 @@ access.register(RequisitionLine, visible=requisition_line_visible, can_change=no
 access.register(Issuance, visible=person_visible, can_change=issuance_can_change)
 access.register(IssuanceLine, visible=issuance_line_visible, can_change=nobody_changes)
 access.register(DamageReport, visible=person_visible, can_change=damage_can_change)
-access.register(Attachment, visible=attachment_visible, can_change=nobody_changes)
+attachment_targets.register(DamageReport, damage_files_visible)
 access.register(Compensation, visible=person_visible, can_change=compensation_can_change)
 access.register(ScrapRequest, visible=filed_visible, can_change=scrap_can_change)
 access.register(ScrapRequestLine, visible=scrap_line_visible, can_change=nobody_changes)

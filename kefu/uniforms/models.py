@@ -11,8 +11,7 @@ serialise (DESIGN.md "Stock").
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -630,29 +629,6 @@ class IssuanceLine(models.Model):
 # ---------------------------------------------------------------------------
 
 
-class Attachment(models.Model):
-    """A file (photo, scan) attached to any uniforms record; type and size checked by the service."""
-
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.PositiveBigIntegerField()
-    target = GenericForeignKey("content_type", "object_id")
-    file = models.FileField(_("file"), upload_to="uniforms/attachments/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    mime_type = models.CharField(_("type"), max_length=80)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="uniforms_attach_target_idx")]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self) -> str:
-        return self.original_name
-
-
 class DamageReport(models.Model):
     class Kind(models.TextChoices):
         DAMAGE = "damage", _("Damage")
@@ -686,6 +662,7 @@ class DamageReport(models.Model):
     notes = models.TextField(_("assessment notes"), blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    attachments = GenericRelation("core.Attachment")  # photos and scans (core:attachment serves them)
 
     class Meta:
         ordering = ["-id"]

@@ -25,8 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import attachments as core_attachments
 from kefu.core import audit, policy
 from kefu.core import uploads as file_kinds
+from kefu.core.models import Attachment
 from kefu.core.services import notify
 from kefu.people import services as people
 from kefu.people.access import has_role
@@ -629,17 +631,14 @@ def register_people_steps() -> None:
 
 import dataclasses  # noqa: E402
 from collections import defaultdict  # noqa: E402
-from uuid import uuid4  # noqa: E402
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.db.models import Count, Q, Sum  # noqa: E402
 
 from kefu.people.access import scope_q  # noqa: E402
 from kefu.people.models import RoleAssignment  # noqa: E402
 from kefu.uniforms import access as uaccess  # noqa: E402
 from kefu.uniforms.models import (  # noqa: E402
-    Attachment,
     Compensation,
     DamageReport,
     DisposalBatch,
@@ -1324,41 +1323,10 @@ COMPENSATION_FIELDS = ["holding_id", "damage_report_id", "employee_id", "amount"
 CENTS = Decimal("0.01")
 
 
-def attachment_type(upload: UploadedFile) -> tuple[str, str]:
-    """(MIME type, extension) of a JPEG, PNG or PDF upload, told by its first bytes; else a
-    ValidationError on ``attachments`` naming the file."""
-    name = upload.name or "file"
-    if upload.size is not None and upload.size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"attachments": _("%(name)s is larger than 5 MB.") % {"name": name}})
-    if not upload.size:
-        raise ValidationError({"attachments": _("%(name)s is empty.") % {"name": name}})
-    kind = file_kinds.sniff(upload, ATTACHMENT_KINDS)
-    if kind is not None:
-        return kind.mime, f".{kind.ext}"
-    raise ValidationError({"attachments": _("%(name)s is not a JPEG, PNG or PDF file.") % {"name": name}})
-
-
-def _attach(*, actor, target, uploads: Iterable[UploadedFile]) -> list[Attachment]:
-    uploads = list(uploads)
-    ct = ContentType.objects.get_for_model(type(target))
-    have = Attachment.objects.filter(content_type=ct, object_id=target.pk).count()
-    if have + len(uploads) > MAX_ATTACHMENTS:
-        raise ValidationError({"attachments": _("At most %(n)s files per record.") % {"n": MAX_ATTACHMENTS}})
-    checked = [(upload, *attachment_type(upload)) for upload in uploads]
-    rows = []
-    for upload, mime, ext in checked:
-        original = (upload.name or "file")[:200]
-        row = Attachment(content_type=ct, object_id=target.pk, original_name=original, mime_type=mime,
-                         size=upload.size or 0, uploaded_by=actor)
-        # The stored name is ours (a random one with the real type's extension), never the uploader's.
-        row.file.save(f"{uuid4().hex}{ext}", upload, save=False)
-        row.full_clean(exclude=["content_type", "uploaded_by"])
-        row.save()
-        rows.append(row)
-        audit.record(actor=actor, action="attachment.add", obj=row,
-                     changes={"target": [None, f"{ct.model}:{target.pk}"], "name": [None, original],
-                              "type": [None, mime], "size": [None, row.size]})
-    return rows
+def _attach(*, actor, target: DamageReport, uploads: Iterable[UploadedFile]) -> list[Attachment]:
+    """U3.2: JPEG, PNG or PDF, at most 5 MB each and 10 per report (checked by the one core service)."""
+    return core_attachments.attachments_add(actor=actor, target=target, uploads=uploads, kinds=ATTACHMENT_KINDS,
+                                            max_bytes=ATTACHMENT_MAX_BYTES, max_count=MAX_ATTACHMENTS)
 
 
 @transaction.atomic

@@ -53,7 +53,6 @@ urlpatterns = [
     path("damage/<str:number>/", views_damage.damage_detail, name="damage_detail"),
     path("damage/<str:number>/assess/", views_damage.damage_assess, name="damage_assess"),
     path("damage/<str:number>/files/", views_damage.damage_attach, name="damage_attach"),
-    path("damage/<str:number>/files/<int:pk>/", views_damage.damage_file, name="damage_file"),
     path("compensations/", views_damage.compensation_list, name="compensation_list"),
     path("compensations/<int:pk>/confirm/", views_damage.compensation_confirm, name="compensation_confirm"),
     path("compensations/<int:pk>/waive/", views_damage.compensation_waive, name="compensation_waive"),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +32,7 @@ from kefu.uniforms.forms_damage import (
     NoteForm,
 )
 from kefu.uniforms.forms_requisitions import EmployeePickForm
-from kefu.uniforms.models import Attachment, Compensation, DamageReport, Holding, Requisition
+from kefu.uniforms.models import Compensation, DamageReport, Holding, Requisition
 from kefu.uniforms.views import _add_errors, _page, _query_without_page, _require_role
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -114,8 +114,7 @@ def damage_detail(request: HttpRequest, number: str) -> HttpResponse:
     report = _report(request, number)
     user = request.user
     is_admin = uaccess.is_admin_for(user, report.employee)
-    files = Attachment.objects.filter(content_type__app_label="uniforms", content_type__model="damagereport",
-                                      object_id=report.pk).order_by("id")
+    files = report.attachments.order_by("id")
     compensation = Compensation.objects.filter(damage_report=report).first()
     replacement = (Requisition.objects.filter(damage_report=report, status__in=services.CLAIMING_STATUSES)
                    .order_by("-id").first())
@@ -177,22 +176,6 @@ def damage_attach(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, _("%(n)s file(s) added.") % {"n": len(rows)})
     return redirect("uniforms:damage_detail", report.number)
-
-
-def damage_file(request: HttpRequest, number: str, pk: int) -> FileResponse:
-    """A report's photo or scan, to those who may see the report, always as a download."""
-    report = _report(request, number)
-    row = access.get_for_view(request.user, Attachment, pk=pk)
-    if row.object_id != report.pk:
-        raise Http404
-    try:
-        handle = row.file.open("rb")
-    except FileNotFoundError as e:
-        raise Http404 from e
-    response = FileResponse(handle, content_type=row.mime_type, as_attachment=True, filename=row.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # ---- compensation ------------------------------------------------------------------------------------

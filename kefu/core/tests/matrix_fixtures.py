@@ -105,6 +105,13 @@ def build_fixtures(case: Any) -> SimpleNamespace:
     from kefu.evaluations.tests.builders import monthly_draft, submitted_weekly
 
     f.weekly = submitted_weekly(case.team_lead, agent, 2026, 44)
+    # A file on it (core:attachment, evaluations:attachment_remove), stored by the one core service.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kefu.core.attachments import attachments_add
+
+    f.weekly_attachment = attachments_add(actor=case.team_lead, target=f.weekly, kinds=("pdf",), max_bytes=1024,
+                                          max_count=10, uploads=[SimpleUploadedFile("note.pdf", b"%PDF-1.4\n")])[0]
     from kefu.evaluations import services as es
 
     f.monthly = monthly_draft(agent, 2026, 10, supervisor=case.supervisor.employee)

@@ -3,7 +3,8 @@
 One test per download view: a person who may see the file gets it with ``Content-Disposition:
 attachment`` and ``X-Content-Type-Options: nosniff`` (a browser never renders an upload in place, nor
 guesses a type from its bytes); somebody who may not gets 404 (or 403 where the page says so); an
-anonymous visitor is sent to the login page.
+anonymous visitor is sent to the login page. The files on records (attachments) all go through the one
+view ``core:attachment``: one test per kind of record that carries files, each asking the record's own rule.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class EvaluationAttachmentTests(DownloadAssertions, KefuTestCase):
                                                  iso_week=10)
         att = services.weekly_attachment_add(actor=self.team_lead, evaluation=draft,
                                              upload=SimpleUploadedFile("note.pdf", PDF))
-        url = reverse("evaluations:attachment_download", args=[att.pk])
+        url = reverse("core:attachment", args=[att.pk])
         self.assert_download(self.team_lead, url, PDF, "note.pdf")
         self.assert_refused(self.outsider, url)
         self.assert_refused(self.agent, url)  # her evaluation is still a draft
@@ -79,9 +80,9 @@ class ProcurementFileTests(DownloadAssertions, ScenarioMixin, ProcurementTestCas
         self.assert_anonymous_to_login(url)
 
     def test_attachment(self):
-        url = reverse("procurement:attachment", args=[self.photo.pk])
+        url = reverse("core:attachment", args=[self.photo.pk])
         self.assert_download(self.inspector, url, self.photo.file.open("rb").read(), self.photo.original_name)
-        self.assert_refused(self.hr, url, 403)
+        self.assert_refused(self.hr, url)  # she does not read procurement: not found, as any record she may not see
         self.assert_anonymous_to_login(url)
 
 
@@ -89,15 +90,14 @@ class ProcurementFileTests(DownloadAssertions, ScenarioMixin, ProcurementTestCas
 class InspectionFileTests(DownloadAssertions, KefuTestCase):
     def test_item_attachment(self):
         from kefu.inspections import services
-        from kefu.inspections.models import InspectionAttachment
         from kefu.inspections.tests.plans_helpers import running_inspection
 
         inspection = running_inspection(self.inspector, org_unit=self.cs1, sizes={}, methods=["interview"])
         item = inspection.items.order_by("pk").first()
         services.item_record(actor=self.inspector, item=item, result="fail", notes="兩週遲交",
                              uploads=[SimpleUploadedFile("a.png", PNG, content_type="image/png")])
-        att = InspectionAttachment.objects.get()
-        url = reverse("inspections:attachment_download", args=[att.pk])
+        att = item.attachments.get()
+        url = reverse("core:attachment", args=[att.pk])
         self.assert_download(self.inspector, url, PNG, "a.png")
         self.assert_refused(self.agent, url)
         self.assert_anonymous_to_login(url)
@@ -113,7 +113,7 @@ class InspectionFileTests(DownloadAssertions, KefuTestCase):
         rs.rectification_submit(actor=self.team_lead, rectification=rect, evidence="已補齊",
                                 attachments=[SimpleUploadedFile("證據.png", PNG, "image/png")])
         att = rect.attachments.get()
-        url = reverse("inspections:rectification_attachment", args=[rect.pk, att.pk])
+        url = reverse("core:attachment", args=[att.pk])
         self.assert_download(self.team_lead, url, PNG)
         self.assert_refused(self.outsider, url)
         self.assert_anonymous_to_login(url)
@@ -121,10 +121,8 @@ class InspectionFileTests(DownloadAssertions, KefuTestCase):
 
 class DamageFileTests(DownloadAssertions, DamageTestCase):
     def test_damage_file(self):
-        from kefu.uniforms.models import Attachment
-
         report = self.report(attachments=[damage_upload("photo.png", PNG, "image/png")])
-        url = reverse("uniforms:damage_file", args=[report.number, Attachment.objects.get().pk])
+        url = reverse("core:attachment", args=[report.attachments.get().pk])
         self.assert_download(self.agent, url, PNG, "photo.png")
         self.assert_refused(self.outsider, url)
         self.assert_anonymous_to_login(url)
@@ -141,3 +139,29 @@ class StylePhotoTests(DownloadAssertions, UniformsTestCase):
         # The catalogue is the company's: everybody with a login sees it (an <img> shows an attachment too).
         self.assert_download(self.agent, url, PNG, f"style-{style.pk}.png")
         self.assert_anonymous_to_login(url)
+
+
+@override_settings(STORAGES=IN_MEMORY)
+class AttachmentViewTests(DownloadAssertions, KefuTestCase):
+    """core:attachment itself: unknown files, files on records nobody registered, files gone from disk."""
+
+    def test_unknown_pk_and_unregistered_target_are_not_found(self):
+        from kefu.core import attachments
+
+        self.assert_refused(self.sysadmin, reverse("core:attachment", args=[999_999]))
+        # A file on a record whose app registered no rule for its files (here a user account): nobody gets
+        # it, not even its uploader.
+        (att,) = attachments.attachments_add(actor=self.sysadmin, target=self.sysadmin,
+                                             uploads=[SimpleUploadedFile("a.pdf", PDF)], kinds=("pdf",),
+                                             max_bytes=1024, max_count=1)
+        self.assert_refused(self.sysadmin, reverse("core:attachment", args=[att.pk]))
+
+    def test_a_file_missing_on_disk_is_not_found(self):
+        from kefu.evaluations import services
+
+        draft = services.weekly_evaluation_start(actor=self.team_lead, agent=self.agent.employee, iso_year=2026,
+                                                 iso_week=11)
+        att = services.weekly_attachment_add(actor=self.team_lead, evaluation=draft,
+                                             upload=SimpleUploadedFile("note.pdf", PDF))
+        att.file.storage.delete(att.file.name)
+        self.assert_refused(self.team_lead, reverse("core:attachment", args=[att.pk]))

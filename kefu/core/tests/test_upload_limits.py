@@ -19,18 +19,27 @@ HTML = b"<html><script>alert(document.cookie)</script></html>"
 
 
 def _checks():
+    from kefu.core.attachments import file_type
     from kefu.evaluations import services as evaluations
     from kefu.inspections import rectification
     from kefu.inspections import services as inspections
     from kefu.procurement import files as procurement
     from kefu.uniforms import services as uniforms
 
+    def rule(kinds, limit):  # an app's rule for the files on its records, checked by the one core service
+        return lambda f: file_type(f, kinds=kinds, max_bytes=limit, field="file")
+
     return {
         # name: (check, its limit in bytes, a file type it accepts)
-        "evaluation attachment": (evaluations.attachment_type, evaluations.ATTACHMENT_MAX_BYTES, PDF),
-        "inspection attachment": (inspections.attachment_type, inspections.ATTACHMENT_MAX_BYTES, PNG),
-        "rectification evidence": (rectification.attachment_type, rectification.ATTACHMENT_MAX_BYTES, PNG),
-        "damage report photo": (uniforms.attachment_type, uniforms.ATTACHMENT_MAX_BYTES, PNG),
+        "evaluation attachment": (rule(evaluations.ATTACHMENT_TYPES, evaluations.ATTACHMENT_MAX_BYTES),
+                                  evaluations.ATTACHMENT_MAX_BYTES, PDF),
+        "inspection attachment": (rule(inspections.ATTACHMENT_TYPES, inspections.ATTACHMENT_MAX_BYTES),
+                                  inspections.ATTACHMENT_MAX_BYTES, PNG),
+        "rectification evidence": (rule(rectification.ATTACHMENT_TYPES, rectification.ATTACHMENT_MAX_BYTES),
+                                   rectification.ATTACHMENT_MAX_BYTES, PNG),
+        "damage report photo": (rule(uniforms.ATTACHMENT_KINDS, uniforms.ATTACHMENT_MAX_BYTES),
+                                uniforms.ATTACHMENT_MAX_BYTES, PNG),
+        "procurement attachment": (rule(procurement.KINDS, procurement.MAX_BYTES), procurement.MAX_BYTES, PNG),
         "uniform style photo": (uniforms.photo_type, uniforms.PHOTO_MAX_BYTES, PNG),
         "procurement file": (lambda f: procurement.file_type(f, field="file"), procurement.MAX_BYTES, PNG),
     }

@@ -157,11 +157,25 @@ class PageAccessTests(KefuTestCase):
                                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
             att = services.weekly_attachment_add(actor=self.team_lead, evaluation=self.draft,
                                                  upload=SimpleUploadedFile("n.pdf", b"%PDF-1.4 x"))
-            url = reverse("evaluations:attachment_download", args=[att.pk])
+            url = reverse("core:attachment", args=[att.pk])
             self.assertStatus(self.team_lead, "get", url, 200)
             self.assertStatus(self.agent, "get", url, 404)  # draft
             self.assertStatus(self.outsider, "get", url, 404)
             self.assertStatus(None, "get", url, 302)
+            # The edit page links the file to the core download and offers the removal.
+            self.login(self.team_lead)
+            page = self.client.get(reverse("evaluations:weekly_edit", args=[self.draft.pk])).content.decode()
+            self.assertIn(f'href="{url}"', page)
+            remove = reverse("evaluations:attachment_remove", args=[att.pk])
+            self.assertIn(f'action="{remove}"', page)
+            self.assertStatus(self.outsider, "post", remove, 404)
+            self.assertStatus(self.agent, "post", remove, 404)  # she does not see the draft
+            self.login(self.team_lead)
+            self.assertRedirects(self.client.post(remove),
+                                 reverse("evaluations:weekly_edit", args=[self.draft.pk]) + "#attachments",
+                                 fetch_redirect_response=False)
+            self.assertFalse(self.draft.attachments.exists())
+            self.assertStatus(self.team_lead, "get", url, 404)
 
 
 class WeeklyFormTests(KefuTestCase):

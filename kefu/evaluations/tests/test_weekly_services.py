@@ -208,7 +208,7 @@ class AttachmentTests(WeeklyTestCase):
                                  ("c.wav", WAV, "audio/wav")):
             att = services.weekly_attachment_add(actor=self.team_lead, evaluation=ev,
                                                  upload=SimpleUploadedFile(name, data))
-            self.assertEqual(att.content_type, mime)
+            self.assertEqual(att.mime_type, mime)
             self.assertEqual(att.size, len(data))
         self.assertEqual(ev.attachments.count(), 3)
 
@@ -229,9 +229,36 @@ class AttachmentTests(WeeklyTestCase):
     def test_same_file_twice_refused(self):
         ev = self.start()
         services.weekly_attachment_add(actor=self.team_lead, evaluation=ev, upload=SimpleUploadedFile("a.pdf", PDF))
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as cm:
             services.weekly_attachment_add(actor=self.team_lead, evaluation=ev,
                                            upload=SimpleUploadedFile("copy.pdf", io.BytesIO(PDF).read()))
+        self.assertIn("copy.pdf", cm.exception.message_dict["file"][0])
+        self.assertEqual(ev.attachments.count(), 1)
+
+    def test_the_evaluation_audit_names_the_file_added_and_removed(self):
+        ev = self.start()
+        att = services.weekly_attachment_add(actor=self.team_lead, evaluation=ev,
+                                             upload=SimpleUploadedFile("a.pdf", PDF))
+        added = AuditEntry.objects.get(action="weekly_evaluation.attach")
+        self.assertEqual((added.object_type, added.object_id), ("evaluations.weeklyevaluation", str(ev.pk)))
+        self.assertEqual(added.changes["attachments"][1]["name"], "a.pdf")
+        self.assertEqual(added.changes["attachments"][1]["sha256"], att.sha256)
+        stored = att.file.name
+        self.assertTrue(att.file.storage.exists(stored))
+        with self.captureOnCommitCallbacks(execute=True):
+            services.weekly_attachment_remove(actor=self.team_lead, attachment=att)
+        self.assertFalse(ev.attachments.exists())
+        self.assertFalse(att.file.storage.exists(stored))  # the stored file goes too, once committed
+        removed = AuditEntry.objects.get(action="weekly_evaluation.detach")
+        self.assertEqual(removed.changes["attachments"][0], {"name": "a.pdf", "sha256": att.sha256})
+
+    def test_only_her_evaluator_removes_and_only_from_a_draft(self):
+        ev = self.start()
+        att = services.weekly_attachment_add(actor=self.team_lead, evaluation=ev,
+                                             upload=SimpleUploadedFile("a.pdf", PDF))
+        with self.assertRaises(PermissionDenied):
+            services.weekly_attachment_remove(actor=self.agent, attachment=att)
+        self.assertTrue(ev.attachments.exists())
 
 
 class AgentAnswerTests(WeeklyTestCase):

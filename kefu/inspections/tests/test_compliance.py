@@ -21,11 +21,10 @@ from django.utils import timezone
 
 from kefu.annual.models import AnnualCycle, AnnualResult
 from kefu.core import policy
-from kefu.core.models import AuditEntry
+from kefu.core.models import Attachment, AuditEntry
 from kefu.evaluations import services as eservices
 from kefu.evaluations.models import (
     Appeal,
-    EvaluationAttachment,
     MonthlyEvaluation,
     WeeklyEvaluation,
     WeeklyEvidence,
@@ -163,9 +162,8 @@ class WeeklyNoEvidenceTests(ComplianceBase):
     def test_submitted_without_evidence_fires_with_attachment_or_as_draft_not(self):
         bare = self.weekly(self.agent.employee, datetime.date(2026, 11, 16))
         with_file = self.weekly(self.teammate_other_team.employee, datetime.date(2026, 11, 16))
-        EvaluationAttachment.objects.create(evaluation=with_file, file="evaluations/x.pdf", original_name="x.pdf",
-                                            content_type="application/pdf", size=10, sha256="0" * 64,
-                                            uploaded_by=self.supervisor)
+        Attachment.objects.create(target=with_file, file="attachments/x.pdf", original_name="x.pdf",
+                                  mime_type="application/pdf", size=10, sha256="0" * 64, uploaded_by=self.supervisor)
         self.weekly(self.other_agent.employee, datetime.date(2026, 11, 16), status="draft")
         hits = self.hits("weekly_no_evidence")
         self.assertEqual([h.object_id for h in hits], [bare.pk])

@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from kefu.core.models import AuditEntry
+from kefu.core.models import Attachment, AuditEntry
 from kefu.inspections import services
-from kefu.inspections.models import Finding, Inspection, InspectionAttachment, InspectionPlan, Rectification
+from kefu.inspections.models import Finding, Inspection, InspectionPlan, Rectification
 from kefu.inspections.tests.plans_helpers import OCT_END, OCT_START, running_inspection
 from kefu.people.testing import KefuTestCase
 
@@ -156,7 +156,7 @@ class ChecklistTests(KefuTestCase):
         services.item_record(actor=self.inspector, item=item, result="pass", uploads=[
             SimpleUploadedFile("照片.png", PNG, content_type="image/png"),
             SimpleUploadedFile("記錄.pdf", PDF, content_type="application/pdf")])
-        self.assertEqual(sorted(item.attachments.values_list("original_name", "content_type")),
+        self.assertEqual(sorted(item.attachments.values_list("original_name", "mime_type")),
                          [("照片.png", "image/png"), ("記錄.pdf", "application/pdf")])
         with self.assertRaises(ValidationError) as ctx:
             services.item_attach(actor=self.inspector, item=item,
@@ -167,7 +167,7 @@ class ChecklistTests(KefuTestCase):
             services.item_attach(actor=self.inspector, item=item,
                                  upload=SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024),
                                                            content_type="application/pdf"))
-        self.assertEqual(InspectionAttachment.objects.count(), 2)
+        self.assertEqual(Attachment.objects.count(), 2)
 
 
 @override_settings(MEDIA_ROOT=MEDIA)
@@ -188,11 +188,12 @@ class InspectionPageTests(KefuTestCase):
         page = self.client.get(url)
         self.assertContains(page, reverse("inspections:rectification_new", args=[finding.pk]))
         self.assertContains(page, "a.png")
-        attachment = InspectionAttachment.objects.get()
-        download = self.client.get(reverse("inspections:attachment_download", args=[attachment.pk]))
+        attachment = items[0].attachments.get()
+        self.assertContains(page, f'href="{reverse("core:attachment", args=[attachment.pk])}"')
+        download = self.client.get(reverse("core:attachment", args=[attachment.pk]))
         self.assertEqual((download.status_code, download["Content-Type"]), (200, "image/png"))
         self.assertEqual(b"".join(download.streaming_content), PNG)
-        self.assertStatus(self.agent, "get", reverse("inspections:attachment_download", args=[attachment.pk]), 404)
+        self.assertStatus(self.agent, "get", reverse("core:attachment", args=[attachment.pk]), 404)
         self.login(self.inspector)
         # Completing too early names what is missing.
         response = self.client.post(reverse("inspections:inspection_complete", args=[inspection.pk]), follow=True)

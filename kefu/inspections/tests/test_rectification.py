@@ -137,7 +137,7 @@ class FlowTests(RectTestCase):
         self.assertEqual(rect.status, Rectification.Status.SUBMITTED)
         self.assertIsNotNone(rect.submitted_at)
         att = rect.attachments.get()
-        self.assertEqual((att.original_name, att.content_type, att.size), ("list.png", "image/png", 72))
+        self.assertEqual((att.original_name, att.mime_type, att.size), ("list.png", "image/png", 72))
         self.assertEqual(notes_for(self.inspector, "submitted for verification"), 1)
 
         # The person responsible cannot verify her own work; a double submit takes effect once.

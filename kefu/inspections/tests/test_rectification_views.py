@@ -131,8 +131,10 @@ class DetailAndStepsTests(ViewTestCase):
 
         self.assertStatus(self.team_lead, "post", self.url("rectification_verify"), 403)  # responsible: no
         self.assertStatus(self.dept_head, "post", self.url("rectification_verify"), 403)
-        self.assertStatus(self.team_lead, "get", self.url("rectification_attachment", att.pk), 200)
-        self.assertStatus(self.outsider, "get", self.url("rectification_attachment", att.pk), 404)
+        file_url = reverse("core:attachment", args=[att.pk])
+        self.assertContains(self.client.get(self.url()), f'href="{file_url}"')
+        self.assertStatus(self.team_lead, "get", file_url, 200)
+        self.assertStatus(self.outsider, "get", file_url, 404)
 
         self.login(self.inspector)
         response = self.client.post(self.url("rectification_send_back"), {"reason": ""})

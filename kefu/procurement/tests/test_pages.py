@@ -8,9 +8,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from kefu.core.models import Attachment
 from kefu.procurement import services
 from kefu.procurement.models import (
-    Attachment,
     PlanLineSize,
     PurchaseOrder,
     PurchasePlan,
@@ -50,7 +50,7 @@ class PageAccessTests(ScenarioMixin, ProcurementTestCase):
         r = reverse
         return [
             r("procurement:home"), r("procurement:suppliers"), r("procurement:supplier_detail", args=["S1"]),
-            r("procurement:certificate_scan", args=[self.cert.pk]), r("procurement:attachment", args=[self.photo.pk]),
+            r("procurement:certificate_scan", args=[self.cert.pk]),
             r("procurement:plans"), r("procurement:plan_detail", args=[self.plan.number]),
             r("procurement:plan_budget", args=[self.plan.number]), r("procurement:rfqs"),
             r("procurement:rfq_detail", args=[self.rfq.number]), r("procurement:rfq_compare", args=[self.rfq.number]),
@@ -71,12 +71,39 @@ class PageAccessTests(ScenarioMixin, ProcurementTestCase):
             self.assertEqual(response.status_code, 302, url)
             self.assertIn(reverse("login"), response["Location"])
 
+    def test_files_go_to_readers_only_and_are_not_found_for_others(self):
+        # core:attachment answers 404, not 403, to whoever may not see the record (as for any object).
+        url = reverse("core:attachment", args=[self.photo.pk])
+        for user in (self.admin_clerk, self.leadership, self.inspector):
+            self.assertStatus(user, "get", url, 200)
+        for user in (self.agent, self.hr, self.dept_head, self.supervisor, self.sysadmin):
+            self.assertStatus(user, "get", url, 404)
+
+    def test_a_refused_action_flashes_each_reason_apart(self):
+        # core.views.flash_errors: one message per reason (no licence, an expired certificate), not one run-on line.
+        from django.contrib.messages import get_messages
+
+        supplier = services.supplier_create(actor=self.admin_clerk, code="s9", name="新廠",
+                                            credit_code="91310000MA1FL1234X", contact={"name": "王經理"})
+        services.certificate_add(actor=self.admin_clerk, supplier=supplier, kind="production", name="生產許可證",
+                                 expires_on=datetime.date(2020, 1, 1), scan=upload("p.png", PNG, "image/png"))
+        self.login(self.admin_clerk)
+        response = self.client.post(reverse("procurement:supplier_status", args=["S9"]),
+                                    {"action": "qualify", "reason": ""})
+        self.assertRedirects(response, reverse("procurement:supplier_detail", args=["S9"]),
+                             fetch_redirect_response=False)
+        flashed = [str(m) for m in get_messages(response.wsgi_request)]
+        self.assertEqual(len(flashed), 2, flashed)
+        self.assertIn("no business licence", flashed[0])
+        self.assertIn("生產許可證", flashed[1])
+        self.assertEqual(Supplier.objects.get(code="S9").status, Supplier.Status.PENDING)
+
     def test_unknown_numbers_answer_404(self):
         r = reverse
         for url in (r("procurement:supplier_detail", args=["NOPE"]), r("procurement:plan_detail", args=["PP-0"]),
                     r("procurement:rfq_detail", args=["RFQ-0"]), r("procurement:order_detail", args=["PO-0"]),
                     r("procurement:receipt_detail", args=["GR-0"]), r("procurement:issue_detail", args=["SI-0"]),
-                    r("procurement:attachment", args=[999999]), r("procurement:certificate_scan", args=[999999]),
+                    r("core:attachment", args=[999999]), r("procurement:certificate_scan", args=[999999]),
                     r("procurement:quote_record", args=[self.rfq.number, "NOPE"])):
             self.assertStatus(self.admin_clerk, "get", url, 404)
 
@@ -126,7 +153,7 @@ class PageAccessTests(ScenarioMixin, ProcurementTestCase):
 
     def test_files_are_served_with_their_type(self):
         self.login(self.inspector)
-        response = self.client.get(reverse("procurement:attachment", args=[self.photo.pk]))
+        response = self.client.get(reverse("core:attachment", args=[self.photo.pk]))
         self.assertEqual(response["Content-Type"], "image/png")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
         self.assertEqual(b"".join(response.streaming_content), PNG)

@@ -139,10 +139,11 @@ class RfqTests(ProcurementTestCase):
         self.assertFalse(Quote.objects.exists())  # nothing half-saved
         quote = services.quote_record(actor=self.admin_clerk, rfq=rfq, supplier=self.s1, received_on=today,
                                       valid_until=today, lines=lines, attachments=[upload("報價單.pdf")])
-        from kefu.procurement.models import Attachment
-
-        self.assertEqual(list(Attachment.objects.values_list("original_name", "mime_type", "object_id")),
+        self.assertEqual(list(quote.attachments.values_list("original_name", "mime_type", "object_id")),
                          [("報價單.pdf", "application/pdf", quote.pk)])
+        from kefu.core.models import Attachment
+
+        self.assertEqual(Attachment.objects.count(), 1)
 
 
 class AwardRuleTests(ProcurementTestCase):

@@ -12,10 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kefu.core.models import Notification
+from kefu.core.models import Attachment, Notification
 from kefu.procurement import services
 from kefu.procurement.models import (
-    Attachment,
     PurchaseOrder,
     PurchaseOrderLine,
     Receipt,
@@ -106,7 +105,7 @@ class ReceiptIntoStockTests(ProcurementTestCase):
         self.assertTrue(Notification.objects.filter(recipient=self.admin_clerk, title__contains=issue.number).exists())
         line = ReceiptLine.objects.get(order_line__sku=self.top_m)
         self.assertFalse(line.passed)
-        self.assertEqual(Attachment.objects.get().object_id, line.pk)
+        self.assertEqual(Attachment.objects.get().target, line)
         order.refresh_from_db()
         self.assertEqual(order.status, PurchaseOrder.Status.PARTIALLY_RECEIVED)
         # The replacement arrives: 2 more at 95.00. (13 × 89.23 + 2 × 95.00) / 15 = 1,349.99 / 15 = 89.9993 → 90.00

@@ -15,10 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from kefu.core.models import AuditEntry, Notification
+from kefu.core.models import Attachment, AuditEntry, Notification
 from kefu.core.registry import workbench
 from kefu.uniforms import services
-from kefu.uniforms.models import Attachment, DamageReport, Holding
+from kefu.uniforms.models import DamageReport, Holding
 from kefu.uniforms.tests.test_requisitions import RequisitionTestCase
 
 D = datetime.date
@@ -97,7 +97,8 @@ class ReportTests(DamageTestCase):
             self.assertTrue(path.is_file())
             self.assertTrue(str(path).startswith(self._media))
             self.assertEqual(path.suffix, ".png" if f.mime_type == "image/png" else ".pdf")
-        self.assertEqual(files[0].object_id, report.pk)
+        self.assertEqual([f.target for f in files], [report, report])
+        self.assertEqual(list(report.attachments.order_by("id")), files)
 
     def test_wrong_type_or_too_big_is_refused_naming_the_file_and_nothing_is_saved(self):
         for name, data in (("evil.png", b"<script>alert(1)</script>"), ("notes.txt", b"hello"),
@@ -144,7 +145,7 @@ class DamagePageTests(DamageTestCase):
         super().setUp()
         self.the_report = self.report(attachments=[upload("photo.png", PNG, "image/png")])
         self.detail = reverse("uniforms:damage_detail", args=[self.the_report.number])
-        self.file_url = reverse("uniforms:damage_file", args=[self.the_report.number, Attachment.objects.get().pk])
+        self.file_url = reverse("core:attachment", args=[Attachment.objects.get().pk])
 
     def test_detail_and_file_allowed_404_anonymous(self):
         for user, status in ((self.agent, 200), (self.admin_clerk, 200), (self.dept_head, 200), (self.inspector, 200),
@@ -162,13 +163,16 @@ class DamagePageTests(DamageTestCase):
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
         self.assertEqual(b"".join(response.streaming_content), PNG)
 
-    def test_a_file_is_reached_only_through_its_own_report(self):
+    def test_a_file_goes_to_those_who_see_its_own_report(self):
         other_holding = services.holding_register(actor=self.admin_clerk, employee=self.other_employee,
                                                   sku=self.top_m, quantity=1, issued_on=D(2026, 1, 1))[0]
         other = services.damage_report_create(actor=self.other_agent, holding=other_holding,
-                                              kind=DamageReport.Kind.LOSS, description="遺失")
-        wrong = reverse("uniforms:damage_file", args=[other.number, Attachment.objects.get().pk])
-        self.assertStatus(self.admin_clerk, "get", wrong, 404)
+                                              kind=DamageReport.Kind.LOSS, description="遺失",
+                                              attachments=[upload("hers.png", PNG, "image/png")])
+        hers = reverse("core:attachment", args=[other.attachments.get().pk])
+        self.assertStatus(self.other_agent, "get", hers, 200)
+        self.assertStatus(self.agent, "get", hers, 404)  # not her report
+        self.assertStatus(self.other_agent, "get", self.file_url, 404)
 
     def test_assess_page_admin_only(self):
         url = reverse("uniforms:damage_assess", args=[self.the_report.number])
