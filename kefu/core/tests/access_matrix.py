@@ -22,7 +22,6 @@ ROLES = ["A", "TL", "SUP", "DH", "ADM", "HR", "LEAD", "INS", "SYS", "OUT", "anon
 ATTR = {"A": "agent", "TL": "team_lead", "SUP": "supervisor", "DH": "dept_head", "ADM": "admin_clerk", "HR": "hr",
         "LEAD": "leadership", "INS": "inspector", "SYS": "sysadmin", "OUT": "outsider"}
 SIGNED_IN = ROLES[:-1]
-ABSENT = 999_999  # the pk of an object that does not exist: everybody gets 404
 
 
 def parse(spec: str) -> dict[str, Any]:
@@ -111,10 +110,6 @@ def pk(attr: str) -> Callable[[Any], dict[str, Any]]:
 
 def number(attr: str) -> Callable[[Any], dict[str, Any]]:
     return lambda f: {"number": getattr(f, attr).number}
-
-
-def absent(**extra: Any) -> Callable[[Any], dict[str, Any]]:
-    return lambda f: {"pk": ABSENT} | extra
 
 
 def no(f: Any) -> dict[str, Any]:
