@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kefu.core import audit, uploads
 from kefu.core.models import Attachment
@@ -39,7 +40,8 @@ def kinds_label(kinds: Sequence[str]) -> str:
     labels = [KIND_LABELS[k] for k in kinds]
     if len(labels) < 2:
         return "".join(labels)
-    return _("%(list)s or %(last)s") % {"list": ", ".join(labels[:-1]), "last": labels[-1]}
+    separator = pgettext("between the items of a list", ", ")  # 、 in Chinese
+    return _("%(list)s or %(last)s") % {"list": separator.join(labels[:-1]), "last": labels[-1]}
 
 
 def original_name(upload: UploadedFile, ext: str) -> str:
