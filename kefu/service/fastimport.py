@@ -3,10 +3,13 @@ everything after that is set-based SQL (issue 3 item 2 "built for volume", issue
 
 1. ``COPY … FROM STDIN (FORMAT csv, HEADER, ENCODING …)`` streams the file's bytes into a
    temporary table of text columns (``row_no`` numbered in file order);
-2. one ``CREATE TEMP TABLE … AS SELECT`` trims and parses every cell (times without a zone
-   are company local time: ``::timestamp AT TIME ZONE``), maps channel / priority / kind,
-   looks the three employee numbers up by a join and flags every row that breaks a rule of
-   the layout (required, too long, unknown employee, reply before receipt, in the future …);
+2. one ``CREATE TEMP TABLE … AS SELECT`` trims the free-text cells as Python's ``str.strip``
+   does (tabs and Unicode spaces too; see ``_SPACE``), the others of spaces, and parses every
+   cell (times without a zone are company local time: the statement runs with the session
+   TimeZone set to the company's), maps channel / priority / kind and looks the three
+   employee numbers up by a join; one aggregate query then flags every row that breaks a
+   rule of the layout (required, too long, unknown employee, reply before receipt, in the
+   future …);
 3. the SLA (policy E1.3) is computed in the merge itself, with two small tables built from
    the work calendar (``kefu.core.calendar`` year tables) and the parameters in force on each
    local date (``sla.SlaClock``):
@@ -19,14 +22,17 @@ everything after that is set-based SQL (issue 3 item 2 "built for volume", issue
 
    working time before instant t on local date d is ``cum(d) + Σ clamp(t − start_i, 0, len_i)``
    over the day's ranges — the same integer arithmetic as ``YearTable.worked_before``;
-4. one ``INSERT … SELECT … ON CONFLICT (source, external_id) DO UPDATE … WHERE (stored) IS
-   DISTINCT FROM (new)``, ordered by (agent, local date) so the indexes are written in order.
+4. one statement: the rows with their SLA are matched to the stored rows by (source,
+   external_id) and the unchanged ones dropped; the new ones go in by a plain ``INSERT``
+   ordered by (agent, local date), so most indexes are written in order, the changed ones by
+   an ``UPDATE`` by primary key (cheaper than ``INSERT … ON CONFLICT``, see ``_merge``).
 
 The fast path reports no errors itself. When a row is bad — or merely unusual (a loose time
 format such as ``2026/3/2 9:15``, a header alias of a value, a cell COPY cannot read, a date
-the calendar does not cover, a duplicate key) — ``attempt`` returns None and the caller runs
-the row-by-row Python path, which names every bad row with its number, field and reason
-exactly as before. A correct, regular file never pays for that.
+the calendar does not cover, a link outside printable ASCII, a duplicate key) — ``attempt``
+returns None (or the merge raises ``Fallback``) and the caller runs the row-by-row Python
+path, which names every bad row with its number, field and reason exactly as before. A
+correct, regular file never pays for that.
 """
 
 from __future__ import annotations
@@ -51,14 +57,21 @@ CHANGED = "kefu_sla_changed"
 TABLE = "service_interaction"
 BUCKET_US = 3_600_000_000  # one hour of working time
 WORK_MEM = "256MB"  # for the merge's transaction only (SET LOCAL)
-TEMP_BUFFERS = "256MB"
-MERGE_ORDER = "ORDER BY x.agent_id, x.local_date"  # the indexes' leaf pages are then written in turn  # per session, taken only as the staging tables need it
+TEMP_BUFFERS = "256MB"  # per session, taken only as the staging tables need it
+MERGE_ORDER = "ORDER BY n.agent_id, n.local_date"  # the indexes' leaf pages are then written in turn
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 _CODECS = {"utf-8-sig": "UTF8", "utf-8": "UTF8", "gb18030": "GB18030"}
 _NAIVE = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?$"
 _AWARE = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d(:?\d\d)?)$"
 _URL = r"^https?://[^\s/?#]+([/?#]\S*)?$"
+# What Python's str.strip() takes off a cell on the row-by-row path (tabs, U+00A0, U+3000 …),
+# for btrim: its default takes off spaces only, and the full set costs three times as much, so
+# it is used only on a free-text cell that still has one of the others (_ODD_SPACE, code
+# points) at an end. In every other cell such a character left at an end makes the value
+# fail its shape, code, link or employee-number test, and the file falls back.
+_SPACE = "E'" + "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace()) + "'"
+_ODD_SPACE = ", ".join(str(n) for n in range(0x10000) if chr(n).isspace() and n != 0x20)
 
 
 class Fallback(Exception):
@@ -182,7 +195,8 @@ def _load(layout: ingest.CsvLayout) -> int:
             f"CREATE TEMPORARY TABLE {RAW} (row_no bigint GENERATED ALWAYS AS IDENTITY, "
             + ", ".join(f"{c} text" for c in columns) + ")"
         )
-        options = f"FORMAT csv, HEADER true, DELIMITER {_lit(layout.delimiter)}, ENCODING {_lit(_CODECS[layout.encoding])}"
+        options = f"FORMAT csv, HEADER true, DELIMITER {_lit(layout.delimiter)}, " \
+                  f"ENCODING {_lit(_CODECS[layout.encoding])}, FORCE_NOT_NULL ({', '.join(columns)})"  # '' not NULL
         with cursor.cursor.copy(f"COPY {RAW} ({', '.join(columns)}) FROM STDIN ({options})") as copy:
             while chunk := handle.read(1 << 20):
                 copy.write(chunk)
@@ -195,7 +209,13 @@ def _parse(index: dict[str, int], width: int) -> None:
     """The typed rows (the session's TimeZone must be the company's: see ``attempt``)."""
     def cell(name: str) -> str:
         position = index.get(name)
-        return "''" if position is None or position >= width else f"btrim(coalesce(r.c{position}, ''))"
+        if position is None or position >= width:
+            return "''"
+        return f"btrim(r.c{position})"
+
+    def strip(expr: str) -> str:  # a trimmed free-text cell with another white space at an end
+        return f"CASE WHEN ascii({expr}) IN ({_ODD_SPACE}) OR ascii(right({expr}, 1)) IN ({_ODD_SPACE}) " \
+               f"THEN btrim({expr}, {_SPACE}) ELSE {expr} END"
 
     def unquote(expr: str) -> str:  # ingest._unquote: the quote exports put before formula characters
         return f"CASE WHEN left({expr}, 1) = '''' AND substr({expr}, 2, 1) IN ('=', '+', '-', '@') " \
@@ -209,12 +229,14 @@ def _parse(index: dict[str, int], width: int) -> None:
              WHEN p.resolver_no <> '' THEN z.id WHEN p.z_us IS NOT NULL THEN a.id END AS first_responder_id,
         (a.id IS NULL OR (p.responder_no <> '' AND f.id IS NULL) OR (p.resolver_no <> '' AND z.id IS NULL)) AS bad_employee
     FROM (
-        SELECT t.row_no, t.source, t.external_id, t.channel, t.priority, t.kind, t.customer_ref, t.subject,
+        SELECT t.row_no, t.source, t.external_id, t.channel, t.priority, t.kind,
+            {unquote('t.customer_ref')} AS customer_ref, {unquote('t.subject')} AS subject,
             t.recording_url, t.agent_no, t.responder_no, t.resolver_no,
             {_us('t.r_ts')} AS r_us, {_us('t.f_ts')} AS f_us, {_us('t.z_ts')} AS z_us,
             t.r_ts::date AS local_date, coalesce(t.f_ts, t.z_ts)::date AS p_date, t.z_ts::date AS z_date
         FROM (
-            SELECT c.row_no, c.source, c.external_id, c.customer_ref, c.subject, c.recording_url,
+            SELECT c.row_no, {strip('c.source')} AS source, {strip('c.external_id')} AS external_id,
+                {strip('c.customer_ref')} AS customer_ref, {strip('c.subject')} AS subject, c.recording_url,
                 c.agent_no, c.responder_no, c.resolver_no,
                 {_choice_sql('channel', 'c.channel')} AS channel,
                 {_choice_sql('priority', 'c.priority')} AS priority,
@@ -226,7 +248,7 @@ def _parse(index: dict[str, int], width: int) -> None:
                 SELECT r.row_no,
                     {cell('source')} AS source, {cell('external_id')} AS external_id, {cell('channel')} AS channel,
                     {cell('priority')} AS priority, {cell('kind')} AS kind,
-                    {unquote(cell('customer_ref'))} AS customer_ref, {unquote(cell('subject'))} AS subject,
+                    {cell('customer_ref')} AS customer_ref, {cell('subject')} AS subject,
                     {cell('recording_url')} AS recording_url, {cell('received_at')} AS received_at,
                     {cell('first_response_at')} AS first_response_at, {cell('resolved_at')} AS resolved_at,
                     {cell('agent_no')} AS agent_no, {cell('first_responder_no')} AS responder_no,
@@ -260,7 +282,7 @@ def _check(now: datetime.datetime) -> tuple[int, datetime.date, datetime.date]:
          OR channel IS NULL OR priority IS NULL OR kind IS NULL
          OR char_length(customer_ref) > {maxlen['customer_ref']} OR char_length(subject) > {maxlen['subject']}
          OR (recording_url <> '' AND (char_length(recording_url) > {maxlen['recording_url']}
-                                      OR recording_url !~* {_lit(_URL)}))
+                                      OR NOT {_url_ok('recording_url')}))
          OR agent_no = '' OR bad_employee
          OR r_us > %(latest)s OR f_us > %(latest)s OR z_us > %(latest)s
          OR f_us < r_us OR z_us < r_us OR z_us < f_us),
@@ -271,6 +293,19 @@ def _check(now: datetime.datetime) -> tuple[int, datetime.date, datetime.date]:
         cursor.execute(sql, {"latest": latest})
         bad, first, last = cursor.fetchone()
     return int(bad), first, last
+
+
+def _url_ok(cell: str) -> str:
+    """SQL: true only when the link passes ingest's rule (``_URL``); false sends the file to the
+    row-by-row checker, which decides. A cheap test comes first — printable ASCII without
+    spaces, a lower-case scheme and a host right after it, which the expression then matches
+    (the expression cost two thirds of the checks); the expression itself only for other
+    printable ASCII, since outside ASCII PostgreSQL's ``\\s`` and Python's differ (U+00A0 is
+    white space to Python only), so such links are left to the row-by-row path."""
+    after = f"substr({cell}, strpos({cell}, '://') + 3, 1)"
+    return (f"(CASE WHEN (left({cell}, 8) = 'https://' OR left({cell}, 7) = 'http://') AND {cell} !~ '[^!-~]' "
+            f"AND {after} NOT IN ('', '/', '?', '#') THEN true WHEN {cell} ~ '[^ -~]' THEN false "
+            f"ELSE {cell} ~* {_lit(_URL)} END)")
 
 
 def _calendar_tables(clock: SlaClock, first: datetime.date, last: datetime.date) -> int:
@@ -386,33 +421,38 @@ COMPARED = tuple(c for c in DATA + SLA if c not in ("source", "external_id"))
 
 
 def _merge(ranges: int, now: datetime.datetime) -> tuple[int, int]:
+    """New rows by a plain INSERT, changed rows by an UPDATE by primary key, unchanged rows not
+    touched — one statement, so one snapshot. A plain INSERT skips what ON CONFLICT pays per row
+    (a speculative insertion: a probe of the unique index, a token, a confirmation record); a key
+    another session inserts meanwhile, or a key twice among the new rows, fails the statement
+    on the unique index, and the caller falls back (``FastStage.merge``)."""
     expressions = [
         "x.source", "x.external_id", "x.channel", "x.priority", "x.kind", "x.customer_ref", "x.subject",
         _ts("x.r_us"), _ts("x.f_us"), _ts("x.z_us"), "x.recording_url", "x.local_date", "x.agent_id",
         "x.first_responder_id", "x.resolver_id", _ts("x.fr_due"), _ts("x.res_due"), "x.fr_status", "x.res_status",
         "x.fr_seconds", "x.res_seconds",
     ]
-    values = ", ".join(expressions)
-    # rows identical to the stored ones are left out before the upsert: ON CONFLICT would lock
-    # (and so write) every conflicting row even when its WHERE then skips the update
-    same = ", ".join(expressions[2:])
+    fresh = ", ".join(f"{e} AS {c}" for e, c in zip(expressions, DATA + SLA, strict=True))
     stored = ", ".join(f"i.{c}" for c in COMPARED)
+    new = ", ".join(f"m.{c}" for c in COMPARED)
     columns = ", ".join(DATA + SLA)
-    sets = ", ".join(f"{c} = excluded.{c}" for c in COMPARED)
-    lhs = ", ".join(f"{TABLE}.{c}" for c in COMPARED)
-    rhs = ", ".join(f"excluded.{c}" for c in COMPARED)
+    sets = ", ".join(f"{c} = n.{c}" for c in COMPARED)
     sql = f"""
-    WITH upserted AS (
+    WITH n AS MATERIALIZED (
+        SELECT m.*, i.id AS old_id
+        FROM (SELECT {fresh} FROM ({sla_select(TYPED, ranges)}) x OFFSET 0) m
+        LEFT JOIN {TABLE} i ON i.source = m.source AND i.external_id = m.external_id
+        WHERE i.id IS NULL OR ({stored}) IS DISTINCT FROM ({new})  -- unchanged rows: not even kept here
+    ), inserted AS (
         INSERT INTO {TABLE} ({columns}, sla_computed_at, imported_at, updated_at)
-        SELECT {values}, %(now)s, %(now)s, %(now)s FROM ({sla_select(TYPED, ranges)}) x
-        WHERE NOT EXISTS (SELECT 1 FROM {TABLE} i WHERE i.source = x.source AND i.external_id = x.external_id
-                          AND ({stored}) IS NOT DISTINCT FROM ({same}))
+        SELECT {columns}, %(now)s, %(now)s, %(now)s FROM n WHERE n.old_id IS NULL
         {MERGE_ORDER}
-        ON CONFLICT (source, external_id) DO UPDATE SET {sets},
-            sla_computed_at = excluded.sla_computed_at, updated_at = excluded.updated_at
-        WHERE ({lhs}) IS DISTINCT FROM ({rhs})
-        RETURNING (xmax = 0) AS inserted)
-    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+        RETURNING 1
+    ), updated AS (
+        UPDATE {TABLE} SET {sets}, sla_computed_at = %(now)s, updated_at = %(now)s
+        FROM n WHERE {TABLE}.id = n.old_id
+        RETURNING 1)
+    SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, {"now": now})

@@ -111,6 +111,29 @@ class FastImportTests(KefuTestCase):
         for key in fast:
             self.assertEqual(fast[key], slow[key], key)
 
+    def test_cells_are_trimmed_of_the_white_space_the_row_by_row_path_trims(self):
+        # Python's str.strip() takes tabs and Unicode spaces (U+3000, U+00A0 …) too, not only " "
+        rows = [
+            "\u3000cc,W-1\t,phone,normal,inquiry,\tC-9\u3000,\u3000\u3000Invoice\xa0,2026-03-02 09:15,,,CS1001,,,",
+            "cc,W-2,chat,normal,inquiry, \u2003x\u3000y ,\x1f\u3000,2026-03-02 10:15,,,CS1001,,,",
+        ]
+        self.run_import(csv_bytes(*rows))
+        self.assertEqual(self.taken, [True])  # the COPY path read them itself
+        fast = snapshot()
+        self.assertEqual(Interaction.objects.get(external_id="W-1").subject, "Invoice")
+        Interaction.objects.all().delete()
+        self.run_row_by_row(csv_bytes(*rows))
+        self.assertEqual(fast, snapshot())
+
+    def test_odd_white_space_in_a_coded_cell_sends_the_file_to_the_row_by_row_path(self):
+        rows = ["cc,W-3,\u2003chat,normal,inquiry,,,2026-03-02 09:15\t,,,CS1001\u3000,,,https://cc.example.com/r\u3000"]
+        report = self.run_import(csv_bytes(*rows))
+        self.assertEqual(self.taken, [False])
+        self.assertEqual(report.created, 1)
+        stored = Interaction.objects.get()
+        self.assertEqual((stored.channel, stored.received_at, stored.recording_url),
+                         ("chat", at(2026, 3, 2, 9, 15), "https://cc.example.com/r"))
+
     def test_same_file_again_changes_nothing_and_a_changed_row_is_updated(self):
         self.run_import(csv_bytes(*REGULAR))
         again = self.run_import(csv_bytes(*REGULAR))
@@ -146,6 +169,44 @@ class FastImportTests(KefuTestCase):
         self.assertEqual(self.taken, [True, True])  # loaded, then the merge found the duplicate
         self.assertEqual([(e.row, e.field) for e in caught.exception.report.errors], [(14, "external_id")])
         self.assertEqual(Interaction.objects.count(), 12)
+
+    def test_a_key_twice_among_new_rows_fails_the_insert_and_is_reported(self):
+        # the new rows go in by a plain INSERT: the unique index stops the second, the file goes
+        # to the row-by-row checker, which names the row, and nothing is saved
+        with self.assertRaises(ImportRejected) as caught:
+            self.run_import(csv_bytes(*REGULAR, REGULAR[3].replace("CS1001", "CS1002")))
+        self.assertEqual(self.taken, [True])  # loaded and checked: only the merge can see it
+        self.assertEqual([(e.row, e.field) for e in caught.exception.report.errors], [(14, "external_id")])
+        self.assertFalse(Interaction.objects.exists())
+
+    def test_a_key_twice_among_changed_rows_is_reported_and_nothing_changes(self):
+        self.run_import(csv_bytes(*REGULAR))
+        before = snapshot()
+        first = REGULAR[3].replace("CS1001", "CS1002")
+        second = REGULAR[3].replace("CS1001", "CS1005")
+        with self.assertRaises(ImportRejected) as caught:
+            self.run_import(csv_bytes(*REGULAR[:3], first, *REGULAR[4:], second))
+        self.assertEqual([(e.row, e.field) for e in caught.exception.report.errors], [(14, "external_id")])
+        self.assertEqual(snapshot(), before)
+
+    def test_the_quick_link_test_agrees_with_the_import_rule(self):
+        # the COPY path accepts a link only when ingest's rule does (else the row-by-row path
+        # decides and names it); on printable ASCII, the links of real files, they agree exactly
+        links = [
+            "https://cc.example.com/rec/1", "http://cc.example.com", "HTTPS://CC.EXAMPLE.COM/x", "https://x?q=1",
+            "http://x#top", "https://", "http://", "https:///path", "http://?q", "https://#f", "https://a b",
+            "https://a/b c", "https://a\tb", "https://a/\u00a0", "https://例子.测试/路径", "ftp://x", "https//x",
+            "https://x/\u3000", "http://x/y/", " https://x", "https://x ", "https:x", "mailto:x@y",
+            "https://a/\x1fb", "https://a/~!*'();:@&=+$,%5B",
+        ]
+        with connection.cursor() as cursor:
+            for link in links:
+                cursor.execute(f"SELECT {fastimport._url_ok('v.u')} FROM (SELECT %s::text AS u) v", [link])
+                fast, rule = cursor.fetchone()[0], ingest.valid_url(link)
+                if fast:
+                    self.assertTrue(rule, repr(link))
+                if link.isascii() and link.isprintable():
+                    self.assertEqual(fast, rule, repr(link))
 
     def test_unusual_but_valid_rows_are_imported_by_the_row_by_row_path(self):
         report = self.run_import(csv_bytes("cc,U-1,電話,一般,諮詢,,,2026/3/4 9:30,,,CS1001,,,"))
