@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from kefu.core import access, audit, tabular
 from kefu.core.access_rules import reads_audit
 from kefu.core.models import AuditEntry
-from kefu.core.templatetags.kefu_audit import changes_text, object_type_label
+from kefu.core.templatetags.kefu_audit import changes_text, object_type_label, resolve_references
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000
@@ -157,7 +157,7 @@ def audit_log(request):
     query = form.querystring()
     return render(request, "core/audit_log.html", {
         "form": form,
-        "entries": entries,
+        "entries": resolve_references(entries),
         "filtered": form.is_bound and qs is not None and bool(query),
         "query": query,
         "newer_url": _page_url(query, after=entries[0].pk) if has_newer and entries else "",
@@ -174,7 +174,7 @@ def _page_url(query: str, **cursor: int) -> str:
 def audit_entry(request, pk: int):
     entry = access.get_for_view(request.user, audit.select_user_names(AuditEntry.objects.all()), pk=pk)
     return render(request, "core/audit_entry.html", {
-        "entry": entry,
+        "entry": resolve_references([entry])[0],
         "hash_ok": audit.entry_hash(entry) == entry.hash,
         "object_type_label": object_type_label(entry.object_type),
         "object_log_query": urlencode({"object_type": entry.object_type, "object_id": entry.object_id}),

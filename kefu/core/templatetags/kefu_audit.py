@@ -59,10 +59,43 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
     return None
 
 
-def display_value(field: models.Field | None, value: Any) -> str | None:
-    """A stored audit value as people read it: choice labels, local dates, Yes/No."""
+def _pair(value: Any) -> tuple[Any, Any]:
+    return (value[0], value[1]) if isinstance(value, list) and len(value) == 2 else (None, value)
+
+
+def resolve_references(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Name the records the entries' foreign keys point at (a team, a finding, a person), one query per
+    related model for the whole list; ``change_rows`` shows the names instead of bare ids."""
+    wanted: dict[type[models.Model], set[str]] = {}
+    for entry in entries:
+        model = model_for(entry.object_type)
+        for name, pair in (entry.changes.items() if isinstance(entry.changes, dict) else ()):
+            field = _field(model, name)
+            if isinstance(field, models.ForeignKey):
+                wanted.setdefault(field.related_model, set()).update(  # type: ignore[arg-type]
+                    str(v) for v in _pair(pair) if v not in (None, "")
+                )
+    names: dict[tuple[type[models.Model], str], str] = {}
+    for related, ids in wanted.items():
+        try:
+            found = related._default_manager.in_bulk([i for i in ids if i.isdigit()])
+        except (ValueError, TypeError):  # a key that is not a number: leave the ids as they are
+            continue
+        names.update(((related, str(pk)), str(obj)) for pk, obj in found.items())
+    for entry in entries:
+        entry.reference_names = names  # type: ignore[attr-defined]
+    return entries
+
+
+def display_value(field: models.Field | None, value: Any,
+                  names: dict[tuple[type[models.Model], str], str] | None = None) -> str | None:
+    """A stored audit value as people read it: choice labels, local dates, Yes/No, named records."""
     if value is None or value == "":
         return None
+    if names and isinstance(field, models.ForeignKey) and (field.related_model, str(value)) in names:
+        return names[(field.related_model, str(value))]  # type: ignore[index]
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+        return ", ".join(str(v["name"]) for v in value)  # files: their names
     if field is not None and field.choices:
         labels = {str(k): str(v) for k, v in field.flatchoices}
         if str(value) in labels:
@@ -87,13 +120,14 @@ def display_value(field: models.Field | None, value: Any) -> str | None:
 def change_rows(entry: AuditEntry) -> list[ChangeRow]:
     """The entry's field-level changes, labelled with the fields' names where the model is known."""
     model = model_for(entry.object_type)
+    names = getattr(entry, "reference_names", None)  # set by resolve_references
     rows = []
     changes = entry.changes if isinstance(entry.changes, dict) else {"": [None, entry.changes]}
     for name, pair in changes.items():
-        before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        before, after = _pair(pair)
         field = _field(model, name)
         label = str(field.verbose_name) if field is not None else name
-        rows.append(ChangeRow(name, label, display_value(field, before), display_value(field, after)))
+        rows.append(ChangeRow(name, label, display_value(field, before, names), display_value(field, after, names)))
     return rows
 
 
@@ -116,7 +150,7 @@ def audit_changes(entry: AuditEntry) -> dict[str, Any]:
 def object_history(context, obj: models.Model | None, limit: int = HISTORY_LIMIT) -> dict[str, Any]:
     if obj is None or obj.pk is None:
         return {"entries": [], "more": False, "obj": obj}
-    rows = list(audit.select_user_names(audit.entries_for(obj))[: limit + 1])
+    rows = resolve_references(list(audit.select_user_names(audit.entries_for(obj))[: limit + 1]))
     request = context.get("request")
     user = getattr(request, "user", None)
     return {

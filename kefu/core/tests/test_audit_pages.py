@@ -314,3 +314,41 @@ class ObjectHistoryTagTests(AuditPageTestCase):
             self.record(self.cs1, actor=actor)
         with self.assertNumQueries(len(ctx.captured_queries)):
             self.render(self.cs1)
+
+
+class ReferenceNamesTests(AuditPageTestCase):
+    """A changed foreign key reads as the record's name, not its id (history, log and entry pages)."""
+
+    def test_history_names_the_records_a_change_points_at(self):
+        employee = Employee.objects.get(user=self.agent)
+        self.record(employee, action="employee.update", changes={"org_unit": [self.cs1.pk, self.cs2.pk]})
+        html = ObjectHistoryTagTests.render(self, employee)  # type: ignore[arg-type]
+        self.assertIn(f">{self.cs1.name}</del>", html)
+        self.assertIn(f">{self.cs2.name}</ins>", html)
+
+    def test_log_and_entry_pages_name_them_too(self):
+        employee = Employee.objects.get(user=self.agent)
+        entry = self.record(employee, action="employee.update", changes={"org_unit_id": [None, self.cs2.pk]})
+        self.client.force_login(self.hr)
+        for url in (reverse("core:audit_log"), reverse("core:audit_entry", args=[entry.pk])):
+            self.assertContains(self.client.get(url), f">{self.cs2.name}</ins>", msg_prefix=url)
+
+    def test_a_record_since_deleted_keeps_its_id(self):
+        employee = Employee.objects.get(user=self.agent)
+        self.record(employee, action="employee.update", changes={"org_unit": [None, 987654]})
+        self.assertIn(">987654</ins>", ObjectHistoryTagTests.render(self, employee))  # type: ignore[arg-type]
+
+    def test_a_list_of_files_reads_as_their_names(self):
+        self.record(self.cs1, changes={"attachments": [None, [{"name": "scores.png", "size": 72},
+                                                              {"name": "表.pdf", "size": 9}]]})
+        self.assertIn(">scores.png, 表.pdf</ins>", ObjectHistoryTagTests.render(self, self.cs1))  # type: ignore[arg-type]
+
+    def test_one_query_per_related_model_whatever_the_entries(self):
+        employee = Employee.objects.get(user=self.agent)
+        self.record(employee, action="employee.update", changes={"org_unit": [self.cs1.pk, self.cs2.pk]})
+        with CaptureQueriesContext(connection) as ctx:
+            ObjectHistoryTagTests.render(self, employee)  # type: ignore[arg-type]
+        for unit in [self.cs1, self.cs2, self.hr_dept] * 3:
+            self.record(employee, action="employee.update", changes={"org_unit": [unit.pk, self.cs1.pk]})
+        with self.assertNumQueries(len(ctx.captured_queries)):
+            ObjectHistoryTagTests.render(self, employee)  # type: ignore[arg-type]
