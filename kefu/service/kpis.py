@@ -369,21 +369,47 @@ def agent_kpis(agents: AgentSet, periods: list[Period], *, now: datetime.datetim
     # Backlog: past due and not resolved at the end of each period (now, for a period not over yet).
     cutoffs = {p.key: min(now, p.end_at) for p in periods}
     latest, earliest = max(cutoffs.values()), min(cutoffs.values())
-    still_open = lambda at: Q(resolved_at__isnull=True) | Q(resolved_at__gt=at)  # noqa: E731
-    backlog_counts = {
-        f"b{i}": Count("pk", filter=Q(resolution_due_at__lt=cutoff) & still_open(cutoff))
-        for i, cutoff in enumerate(cutoffs.values())
-    }
-    keys = list(cutoffs)
-    for values in (
-        base.filter(_attributed_to("resolver", who_in), still_open(earliest), resolution_due_at__lt=latest)
+    names = [f"b{i}" for i in range(len(cutoffs))]
+
+    def counts(still_open: Any) -> dict[str, Count]:
+        # Counts a column of the index below, never NULL where counted: Count("pk") would read the table.
+        return {
+            name: Count("resolution_due_at", filter=Q(resolution_due_at__lt=at) & still_open(at))
+            for name, at in zip(names, cutoffs.values(), strict=True)
+        }
+
+    unresolved_or_later = lambda at: Q(resolved_at__isnull=True) | Q(resolved_at__gt=at)  # noqa: E731
+    if isinstance(who_in, list):
+        # A short list of agents: the (resolver, …) and (agent, …) indexes bound the one query (a BitmapOr).
+        row_sets = [(Q(resolved_at__isnull=True) | Q(resolved_at__gt=earliest)) & _attributed_to("resolver", who_in)]
+        tests = [unresolved_or_later]
+    else:
+        # Every agent of a team (issue 9): with the agents as a subquery, that one OR read the whole
+        # table (no index bounds it). The rows that can count are of two disjoint kinds, each
+        # reached through an index, in one UNION ALL:
+        # - never resolved: given a due time, resolved_at is NULL exactly when the stored status is
+        #   pending (sla._status_us) — the partial index of pending due times, which carries the two
+        #   columns that attribute them, so PostgreSQL counts them from the index alone;
+        # - resolved after the earliest cutoff, through (resolver, resolved_at): the named resolver's
+        #   rows, then (resolver NULL) the handling agent's.
+        late = Q(resolved_at__gt=earliest) & ~Q(resolution_status=SlaStored.PENDING)
+        row_sets = [
+            Q(resolution_status=SlaStored.PENDING) & _attributed_to("resolver", who_in),
+            late & Q(resolver__in=who_in),
+            late & Q(resolver__isnull=True, agent__in=who_in),
+        ]
+        tests = [lambda at: Q(), lambda at: Q(resolved_at__gt=at), lambda at: Q(resolved_at__gt=at)]
+    parts = [
+        base.filter(rows, resolution_due_at__lt=latest)
         .values(who=_who("resolver"))
-        .annotate(**backlog_counts)
-        .values_list("who", *backlog_counts)
-    ):
-        for key, count in zip(keys, values[1:], strict=True):
+        .annotate(**counts(still_open))
+        .values_list("who", *names)
+        for rows, still_open in zip(row_sets, tests, strict=True)
+    ]
+    for values in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
+        for key, count in zip(cutoffs, values[1:], strict=True):
             if count:
-                table._row(values[0], key).backlog = count
+                table._row(values[0], key).backlog += count
 
     # Satisfaction (E1.1): answers given in the period, to the resolving agent.
     answered = _bucket(periods, "answered_at", instants=True)

@@ -166,9 +166,11 @@ class Interaction(models.Model):
                 fields=["first_reply_due_at"], name="interaction_fr_due_idx",
                 condition=Q(first_reply_status="pending"),
             ),
+            # The KPI backlog counts a team's still-open rows per agent from this index alone: an
+            # index-only scan on PostgreSQL (SQLite ignores ``include``); issue 9, docs/performance.md.
             models.Index(
                 fields=["resolution_due_at"], name="interaction_res_due_idx",
-                condition=Q(resolution_status="pending"),
+                condition=Q(resolution_status="pending"), include=["resolver", "agent"],
             ),
         ]
 

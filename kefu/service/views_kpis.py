@@ -196,7 +196,7 @@ def kpi_team(request: HttpRequest) -> HttpResponse:
     page = Paginator(agents, PER_PAGE).get_page(request.GET.get("page"))
     employees = list(page.object_list)
     # More than one page: the team's totals need every agent's figures, which hold the page's too
-    # (issue 9: one pass over the interactions, not two; the backlog has no date bound to narrow it).
+    # (issue 9: one pass over the interactions, not two).
     totals = kpis.agent_kpis(agents.order_by(), [period]) if page.paginator.num_pages > 1 else None
     table = totals if totals is not None else kpis.agent_kpis([e.pk for e in employees], [period])
     rows = [{"employee": e, "k": table.get(e.pk, period)} for e in employees]

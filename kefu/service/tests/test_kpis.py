@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import io
 import statistics
+from unittest import mock
 
 from django.db import connection
 from django.test import TestCase
@@ -203,6 +204,70 @@ class KpiFigureTests(KpiData):
                         res_seconds=600 * n)
         with self.assertNumQueries(expected):
             kpis.agent_kpis(Employee.objects.all(), periods, now=NOW)
+
+
+class BacklogTests(KefuTestCase):
+    """The backlog across periods: rows resolved late and rows still open, by whom they count for (issue 9).
+
+    Agent A = CS1001, agent B = CS1005; ISO weeks 11 (9–15 March, ends midnight 16 March), 12 (16–22 March,
+    ends midnight 23 March) and 15 (6–12 April, not over: "now" = 10 April 12:00 Shanghai).
+    """
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        A = cls.a = Employee.objects.get(employee_no="CS1001")
+        B = cls.b = Employee.objects.get(employee_no="CS1005")
+
+        def late(agent, received, due, resolved, **kw):
+            return interaction(agent, received, fr=MET, res=BREACHED, fr_seconds=60, res_seconds=9000,
+                               first_response_at=received, resolved_at=resolved, res_due=due, **kw)
+
+        def still_open(agent, received, due, **kw):
+            return interaction(agent, received, fr=MET, res=PENDING, fr_seconds=60, first_response_at=received,
+                               res_due=due, **kw)
+
+        # B's interaction, A named as resolver, resolved 1 April: A's in weeks 11 and 12.
+        late(B, local(2026, 3, 6, 10), local(2026, 3, 10, 18), local(2026, 4, 1, 10), resolver=A)
+        # A's, nobody named, resolved 25 March: weeks 11 and 12.
+        late(A, local(2026, 3, 9, 10), local(2026, 3, 12, 18), local(2026, 3, 25, 10))
+        # A's, never resolved, due 11 March: weeks 11, 12 and 15.
+        still_open(A, local(2026, 3, 9, 11), local(2026, 3, 11, 18))
+        # B's, A named as resolver, never resolved, due 20 March: weeks 12 and 15 (not yet due at the end of 11).
+        still_open(B, local(2026, 3, 16, 10), local(2026, 3, 20, 18), resolver=A)
+        # A's, B named as resolver, due 1 March, resolved 17 March: B's, week 11 only.
+        late(A, local(2026, 2, 26, 10), local(2026, 3, 1, 18), local(2026, 3, 17, 10), resolver=B)
+        # A's, resolved at the very end of week 11: resolved by then, so in no backlog.
+        late(A, local(2026, 3, 10, 10), local(2026, 3, 14, 18), local(2026, 3, 16, 0))
+        # A's, never resolved, due at the very end of week 12: not yet past due then; week 15 only.
+        still_open(A, local(2026, 3, 18, 10), local(2026, 3, 23, 0))
+        # A's, never resolved, due 15 April: open, not overdue — in no backlog.
+        still_open(A, local(2026, 4, 8, 10), local(2026, 4, 15, 18))
+        # A's, resolved on time: in no backlog.
+        interaction(A, local(2026, 3, 9, 10), fr=MET, res=MET, fr_seconds=60, res_seconds=600,
+                    first_response_at=local(2026, 3, 9, 10, 1), resolved_at=local(2026, 3, 9, 11),
+                    res_due=local(2026, 3, 12, 18))
+        # A's, resolved 2 April, due 20 March: week 12 only.
+        late(A, local(2026, 3, 16, 10), local(2026, 3, 20, 18), local(2026, 4, 2, 10))
+        # A's from last December, resolved 20 March: week 11 only, however long ago it came in.
+        late(A, local(2025, 12, 15, 10), local(2025, 12, 20, 18), local(2026, 3, 20, 10))
+        # A's from last June, never resolved: weeks 11, 12 and 15.
+        still_open(A, local(2025, 6, 5, 10), local(2025, 6, 10, 18))
+        # A's, resolved 22 March 23:59 — before the end of week 12 — due 17 March: in no backlog.
+        late(A, local(2026, 3, 16, 10), local(2026, 3, 17, 18), local(2026, 3, 22, 23, 59), resolver=A)
+
+    def backlogs(self, agents):
+        periods = [parse_period("2026-W11"), parse_period("2026-W12"), parse_period("2026-W15")]
+        table = kpis.agent_kpis(agents, periods, now=NOW)
+        return {who.employee_no: [table.get(who.pk, p).backlog for p in periods] for who in (self.a, self.b)}
+
+    def test_late_resolved_and_still_open_rows_over_three_periods(self):
+        expected = {"CS1001": [5, 6, 4], "CS1005": [1, 0, 0]}
+        self.assertEqual(self.backlogs([self.a.pk, self.b.pk]), expected)
+        # The same, whichever way the agents are given: a queryset, or (PostgreSQL) one array of ids.
+        self.assertEqual(self.backlogs(Employee.objects.filter(pk__in=[self.a.pk, self.b.pk])), expected)
+        with mock.patch.object(kpis, "ARRAY_ABOVE", 0):
+            self.assertEqual(self.backlogs([self.a.pk, self.b.pk]), expected)
 
 
 class MedianTests(HypothesisTestCase):
