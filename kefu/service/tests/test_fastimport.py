@@ -235,6 +235,46 @@ class FastImportTests(KefuTestCase):
             self.assertEqual(stored, tuple(expected)[:6], row.external_id)
         self.assertGreaterEqual(run.rows_changed, 1)
 
+    def assert_march_matches_the_clock(self):
+        clock = SlaClock()
+        for row in Interaction.objects.filter(local_date__month=3):
+            expected = clock.compute(received_at=row.received_at, priority=row.priority,
+                                     first_response_at=row.first_response_at, resolved_at=row.resolved_at,
+                                     local_date=row.local_date)
+            stored = (row.first_reply_due_at, row.resolution_due_at, row.first_reply_status, row.resolution_status,
+                      row.first_reply_working_seconds, row.resolution_working_seconds)
+            self.assertEqual(stored, tuple(expected)[:6], row.external_id)
+
+    def test_a_second_calendar_change_right_after_the_first_is_seen_by_the_recompute(self):
+        # a recompute right after a calendar change, then after a second change of the same date and
+        # after its undoing, each sees its own calendar (a guard for any cache of the year tables)
+        from kefu.core import services as core_services
+
+        self.run_import(csv_bytes(*REGULAR))
+        imported = snapshot()
+        march = {"since": datetime.date(2026, 3, 1), "until": datetime.date(2026, 3, 31)}
+        r1 = ("cc", "R-01")  # Monday 2 March, normal: resolved by close of business of the 3rd working day
+        self.assertEqual(imported[r1][FIELDS.index("resolution_due_at")], at(2026, 3, 5, 18))
+
+        core_services.calendar_day_set(actor=self.sysadmin, date=datetime.date(2026, 3, 3), kind="off")
+        services.sla_recompute(actor=None, **march)
+        self.assertEqual(Interaction.objects.get(source="cc", external_id="R-01").resolution_due_at, at(2026, 3, 6, 18))
+        self.assert_march_matches_the_clock()
+
+        # the same date again, now one working hour: a working day once more
+        core_services.calendar_day_set(actor=self.sysadmin, date=datetime.date(2026, 3, 3), kind="hours",
+                                       hours=[["09:00", "10:00"]])
+        run = services.sla_recompute(actor=None, **march)
+        self.assertGreaterEqual(run.rows_changed, 1)
+        self.assertEqual(Interaction.objects.get(source="cc", external_id="R-01").resolution_due_at, at(2026, 3, 5, 18))
+        self.assert_march_matches_the_clock()
+
+        # undone: every stored value is again the one the import computed with the plain calendar
+        core_services.calendar_day_delete(actor=self.sysadmin, date=datetime.date(2026, 3, 3))
+        services.sla_recompute(actor=None, **march)
+        self.assert_march_matches_the_clock()
+        self.assertEqual(snapshot(), imported)
+
     def test_kpis_of_many_agents_pass_their_ids_as_one_array_and_agree(self):
         from django.test.utils import CaptureQueriesContext
 
