@@ -162,7 +162,7 @@ def appeal_file(request: HttpRequest, pk: int) -> HttpResponse:
 def appeals(request: HttpRequest) -> HttpResponse:
     _require_hr(request)
     rows = list(access.visible(request.user, AnnualAppeal.objects.select_related(
-        "result__cycle", "result__employee__org_unit", "decided_by")).order_by("status", "-filed_at", "-pk"))
+        "result__cycle", "result__employee__org_unit", "decided_by__employee")).order_by("status", "-filed_at", "-pk"))
     return render(request, "annual/appeals.html", {
         "rows": rows, "grades": Grade.choices, "decisions": AnnualAppeal.Decision.choices,
         "now": timezone.now()})

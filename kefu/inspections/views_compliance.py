@@ -60,7 +60,7 @@ def compliance_dashboard(request: HttpRequest) -> HttpResponse:
     departments = _departments()
     unit = _unit_filter(request, departments)
     runs = list(access.visible(request.user, ComplianceRun).filter(finished_at__isnull=False)
-                .select_related("started_by").order_by("-started_at", "-id")[:10])
+                .select_related("started_by__employee").order_by("-started_at", "-id")[:10])
     latest = runs[0] if runs else None
     previous = runs[1] if len(runs) > 1 else None
     grouped: dict[tuple[int, str], int] = {}

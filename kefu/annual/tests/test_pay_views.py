@@ -143,6 +143,8 @@ class AppealPageTests(PayTestCase):
         self.assertContains(response, "the person is notified")
         response = self.client.post(url, {"decision": "upheld", "note": "Grade stands"}, follow=True)
         self.assertContains(response, "already decided")
+        decision = self.client.get(reverse("annual:appeals")).content.decode()
+        self.assertIn(f"({self.hr.employee.name}, ", decision)  # who decided: her name, not her login
         self.client.force_login(self.agent)
         self.assertContains(self.client.get(reverse("annual:mine")), "Grade stands")
 

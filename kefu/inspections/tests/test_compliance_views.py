@@ -113,6 +113,9 @@ class DashboardTests(CompliancePagesBase):
         self.assertEqual((row["count"], row["previous"], row["delta"], row["clause"]), (3, 1, 2, "U4.1"))
         self.assertContains(response, "+2")
         self.assertContains(response, 'data-testid="open-renewal_overdue"')
+        # Who ran it reads as her name, not her login.
+        self.assertContains(response, self.inspector.employee.name)
+        self.assertNotContains(response, f"· {self.inspector.username}")
 
     def test_filter_by_department_counts_only_its_hits(self):
         self.overdue(self.agent.employee)
