@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 OBJECT = re.compile(rb"(\d+)\s+\d+\s+obj\b(.*?)\bendobj", re.S)
 STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+LENGTH = re.compile(rb"/Length\s+(\d+)\b(?!\s+\d+\s+R)")  # a direct length, not a reference
 TOKEN = re.compile(rb"\s*(\(|<[0-9A-Fa-f\s]*>|\[|\]|/[^\s/\[\]()<>]+|[-+.\d]+|[A-Za-z'\"*]+)")
 ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f",
            ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
@@ -31,7 +32,10 @@ def objects(data: bytes) -> dict[int, tuple[bytes, bytes | None]]:
         head = body[: found.start()] if found else body
         stream = None
         if found:
-            stream = found.group(1)
+            # The dictionary's /Length says where the stream ends: the data may itself end in a CR,
+            # which "\r?\nendstream" would take for the line break and cut off.
+            length = LENGTH.search(head)
+            stream = body[found.start(1): found.start(1) + int(length.group(1))] if length else found.group(1)
             if b"/FlateDecode" in head:
                 stream = zlib.decompress(stream)
         out[int(match.group(1))] = (head, stream)
