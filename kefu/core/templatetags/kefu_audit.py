@@ -16,6 +16,7 @@ from typing import Any
 
 from django import template
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -76,12 +77,17 @@ def resolve_references(entries: list[AuditEntry]) -> list[AuditEntry]:
                     str(v) for v in _pair(pair) if v not in (None, "")
                 )
     names: dict[tuple[type[models.Model], str], str] = {}
+    user_model = get_user_model()
     for related, ids in wanted.items():
+        manager: Any = related._default_manager
+        if related is user_model:
+            manager = manager.select_related("employee")  # a person by her name, not her login
         try:
-            found = related._default_manager.in_bulk([i for i in ids if i.isdigit()])
+            found = manager.in_bulk([i for i in ids if i.isdigit()])
         except (ValueError, TypeError):  # a key that is not a number: leave the ids as they are
             continue
-        names.update(((related, str(pk)), str(obj)) for pk, obj in found.items())
+        names.update(((related, str(pk)), getattr(getattr(obj, "employee", None), "name", None) or str(obj))
+                     for pk, obj in found.items())
     for entry in entries:
         entry.reference_names = names  # type: ignore[attr-defined]
     return entries

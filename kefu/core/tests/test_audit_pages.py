@@ -333,6 +333,13 @@ class ReferenceNamesTests(AuditPageTestCase):
         for url in (reverse("core:audit_log"), reverse("core:audit_entry", args=[entry.pk])):
             self.assertContains(self.client.get(url), f">{self.cs2.name}</ins>", msg_prefix=url)
 
+    def test_a_user_reads_as_her_name(self):
+        employee = Employee.objects.get(user=self.agent)
+        self.record(employee, action="employee.update", changes={"user": [None, self.agent.pk]})
+        html = ObjectHistoryTagTests.render(self, employee)  # type: ignore[arg-type]
+        self.assertIn(f">{employee.name}</ins>", html)
+        self.assertNotIn(f">{self.agent.username}</ins>", html)
+
     def test_a_record_since_deleted_keeps_its_id(self):
         employee = Employee.objects.get(user=self.agent)
         self.record(employee, action="employee.update", changes={"org_unit": [None, 987654]})
