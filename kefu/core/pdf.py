@@ -19,14 +19,17 @@ without a PDF tool on the machine.
 
 from __future__ import annotations
 
+import datetime
 import re
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import translation
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 # Faces of Noto Sans CJK's collection (.ttc) by language; other collections: KEFU_PDF_FONT_INDEX.
 TTC_FACE = {"zh-hans": 2, "zh-hant": 3}
@@ -75,6 +78,45 @@ class KefuPDF(_fpdf_class()):  # type: ignore[misc]
 
     def bytes(self) -> bytes:
         return bytes(self.output())
+
+    def signature_boxes(self, boxes: Sequence[tuple[str, str, str]], *, height: float = 30) -> None:
+        """Signature boxes side by side, kept together on one page: (role, who signed, date) each."""
+        width = self.w - self.l_margin - self.r_margin
+        gap = 4
+        if self.get_y() + height > self.h - self.b_margin:
+            self.add_page()
+        box_w = (width - gap * (len(boxes) - 1)) / len(boxes)
+        top = self.get_y()
+        for i, (role, name, when) in enumerate(boxes):
+            x = self.l_margin + i * (box_w + gap)
+            self.rect(x, top, box_w, height)
+            self.set_xy(x + 2, top + 2)
+            self.set_font(FAMILY, "", 10.5)
+            self.cell(box_w - 4, 6, str(role))
+            self.set_font(FAMILY, "", 9.5)
+            self.set_xy(x + 2, top + 9)
+            self.cell(box_w - 4, 6, f"{_('Signature')}: {name}")
+            self.line(x + 2, top + height - 9, x + box_w - 2, top + height - 9)
+            self.set_xy(x + 2, top + height - 7)
+            self.cell(box_w - 4, 6, f"{_('Date')}: {when}")
+        self.set_y(top + height + 5)
+
+    def printed_note(self) -> None:
+        """"Printed from Kefu on …", small and grey, at the right."""
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(110, 110, 110)
+        when = formats.date_format(timezone.localtime(), "Y-m-d H:i")
+        self.cell(self.w - self.l_margin - self.r_margin, 5, _("Printed from Kefu on %(when)s") % {"when": when},
+                  align="R")
+
+
+def form_date(value: datetime.date | datetime.datetime | None) -> str:
+    """A date on a printed form: the local day as 2026-03-02, or nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date()
+    return formats.date_format(value, "Y-m-d")
 
 
 # ---- reading the text back (tests) ------------------------------------------------------------------

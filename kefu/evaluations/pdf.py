@@ -10,26 +10,18 @@ gettext in the reader's language; the CJK font is ``core.pdf.KefuPDF``'s.
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kefu.core.pdf import FAMILY, KefuPDF
+from kefu.core.pdf import FAMILY, KefuPDF, form_date
 from kefu.evaluations import monthly
 from kefu.evaluations.models import MONTHLY_DIMENSIONS, Appeal, Dimension, MonthlyEvaluation
 
 LABEL_FILL = (238, 241, 245)
 
-
-def _date(value: datetime.datetime | datetime.date | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date()
-    return formats.date_format(value, "Y-m-d")
 
 
 def _points(value: Decimal | None) -> str:
@@ -149,26 +141,7 @@ def monthly_sheet(ev: MonthlyEvaluation, *, language: str, appeal: Appeal | None
             (_("Department head"), appeal.decided_by.name if appeal and appeal.decided_by is not None else "",
              appeal.decided_at if appeal else None, appeal.get_decision_display() if appeal and appeal.decision else ""),
         ]
-        box_h, gap = 30, 4
-        if pdf.get_y() + box_h > pdf.h - pdf.b_margin:
-            pdf.add_page()
-        box_w = (width - gap * (len(boxes) - 1)) / len(boxes)
-        top = pdf.get_y()
-        for i, (role, name, when, note) in enumerate(boxes):
-            x = pdf.l_margin + i * (box_w + gap)
-            pdf.rect(x, top, box_w, box_h)
-            pdf.set_xy(x + 2, top + 2)
-            pdf.set_font(FAMILY, "", 10.5)
-            pdf.cell(box_w - 4, 6, str(role))
-            pdf.set_font(FAMILY, "", 9.5)
-            pdf.set_xy(x + 2, top + 9)
-            pdf.cell(box_w - 4, 6, f"{_('Signature')}: {name}" + (f" ({note})" if note else ""))
-            pdf.line(x + 2, top + 21, x + box_w - 2, top + 21)
-            pdf.set_xy(x + 2, top + 23)
-            pdf.cell(box_w - 4, 6, f"{_('Date')}: {_date(when)}")
-        pdf.set_y(top + box_h + 5)
-        pdf.set_font(FAMILY, "", 8)
-        pdf.set_text_color(110, 110, 110)
-        pdf.cell(width, 5, _("Printed from Kefu on %(when)s") % {
-            "when": formats.date_format(timezone.localtime(), "Y-m-d H:i")}, align="R")
+        pdf.signature_boxes([(role, str(name) + (f" ({note})" if note else ""), form_date(when))
+                             for role, name, when, note in boxes])
+        pdf.printed_note()
         return pdf.bytes()

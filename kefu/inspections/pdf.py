@@ -167,28 +167,8 @@ def inspection_report(inspection: Inspection, *, language: str) -> bytes:
         pdf.multi_cell(width, 5.5, inspection.summary or "—", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(5)
 
-        boxes = [(_("Lead inspector"), _name(inspection.lead_inspector), inspection.completed_at),
-                 (_("Department concerned"), "", None)]
-        box_h, gap = 26, 6
-        if pdf.get_y() + box_h > pdf.h - pdf.b_margin:
-            pdf.add_page()
-        box_w = (width - gap) / 2
-        top = pdf.get_y()
-        for i, (role, name, when) in enumerate(boxes):
-            x = pdf.l_margin + i * (box_w + gap)
-            pdf.rect(x, top, box_w, box_h)
-            pdf.set_xy(x + 2, top + 2)
-            pdf.set_font(FAMILY, "", 10)
-            pdf.cell(box_w - 4, 6, str(role))
-            pdf.set_font(FAMILY, "", 9)
-            pdf.set_xy(x + 2, top + 9)
-            pdf.cell(box_w - 4, 6, f"{_('Signature')}: {name}")
-            pdf.line(x + 2, top + 18, x + box_w - 2, top + 18)
-            pdf.set_xy(x + 2, top + 19)
-            pdf.cell(box_w - 4, 6, f"{_('Date')}: {_date(when) if when else ''}")
-        pdf.set_y(top + box_h + 4)
-        pdf.set_font(FAMILY, "", 8)
-        pdf.set_text_color(110, 110, 110)
-        pdf.cell(width, 5, _("Printed from Kefu on %(when)s") % {
-            "when": formats.date_format(timezone.localtime(), "Y-m-d H:i")}, align="R")
+        when = inspection.completed_at
+        pdf.signature_boxes([(_("Lead inspector"), _name(inspection.lead_inspector), _date(when) if when else ""),
+                             (_("Department concerned"), "", "")], height=26)
+        pdf.printed_note()
         return pdf.bytes()

@@ -7,21 +7,11 @@ through gettext and are printed in the language asked for.
 
 from __future__ import annotations
 
-import datetime
-
-from django.utils import formats, timezone, translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from kefu.core.pdf import FAMILY, KefuPDF
+from kefu.core.pdf import FAMILY, KefuPDF, form_date
 from kefu.procurement.models import PurchaseOrder, PurchaseOrderLine, SupplierContact
-
-
-def _date(value: datetime.date | datetime.datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date()
-    return value.isoformat()
 
 
 def _name(user) -> str:
@@ -55,7 +45,7 @@ def order_pdf(order: PurchaseOrder, *, language: str) -> bytes:
             (_("Unified social credit code"), order.supplier.credit_code or "—"),
             (_("Contact"), " ".join(p for p in [contact.name, contact.phone] if p) if contact else "—"),
             (_("Supplier address"), order.supplier.address or "—"),
-            (_("Order date"), _date(order.order_date) or _("(draft)")),
+            (_("Order date"), form_date(order.order_date) or _("(draft)")),
             (_("Purchase plan"), order.plan.number),
             (_("Delivery address"), order.delivery_address or "—"),
             (_("Total (¥)"), formats.number_format(order.total, 2, use_l10n=False, force_grouping=True)),
@@ -90,7 +80,7 @@ def order_pdf(order: PurchaseOrder, *, language: str) -> bytes:
                 row = table.row()
                 for value in (str(i), line.sku.code, line.style_name, line.size_code, line.colour or "—",
                               line.material or "—", line.quality_standard or "—", str(line.quantity),
-                              f"{line.unit_price:.2f}", f"{line.amount:.2f}", _date(line.delivery_date)):
+                              f"{line.unit_price:.2f}", f"{line.amount:.2f}", form_date(line.delivery_date)):
                     row.cell(value)
             row = table.row()
             row.cell(_("Total"), colspan=9, align="RIGHT")
@@ -103,28 +93,7 @@ def order_pdf(order: PurchaseOrder, *, language: str) -> bytes:
             "are returned, replaced or credited."), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
 
-        boxes = [(_("Buyer (admin department)"), _name(order.issued_by), order.issued_at),
-                 (_("Supplier"), "", None)]
-        box_h, gap = 30, 6
-        if pdf.get_y() + box_h > pdf.h - pdf.b_margin:
-            pdf.add_page()
-        box_w = (width - gap) / 2
-        top = pdf.get_y()
-        for i, (role, name, when) in enumerate(boxes):
-            x = pdf.l_margin + i * (box_w + gap)
-            pdf.rect(x, top, box_w, box_h)
-            pdf.set_xy(x + 2, top + 2)
-            pdf.set_font(FAMILY, "", 10.5)
-            pdf.cell(box_w - 4, 6, str(role))
-            pdf.set_font(FAMILY, "", 9.5)
-            pdf.set_xy(x + 2, top + 10)
-            pdf.cell(box_w - 4, 6, f"{_('Signature')}: {name}")
-            pdf.line(x + 2, top + 21, x + box_w - 2, top + 21)
-            pdf.set_xy(x + 2, top + 22)
-            pdf.cell(box_w - 4, 6, f"{_('Date')}: {_date(when)}")
-        pdf.set_y(top + box_h + 4)
-        pdf.set_font(FAMILY, "", 7.5)
-        pdf.set_text_color(110, 110, 110)
-        printed = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-        pdf.cell(width, 5, _("Printed from Kefu on %(when)s") % {"when": printed}, align="R")
+        pdf.signature_boxes([(_("Buyer (admin department)"), _name(order.issued_by), form_date(order.issued_at)),
+                             (_("Supplier"), "", "")])
+        pdf.printed_note()
         return pdf.bytes()

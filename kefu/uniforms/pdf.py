@@ -17,10 +17,10 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kefu.core.pdf import FAMILY, KefuPDF
+from kefu.core.pdf import FAMILY, KefuPDF, form_date
 
 
 @dataclass
@@ -42,13 +42,6 @@ class FormSpec:
     notes: list[tuple[Any, str]] = field(default_factory=list)  # long texts under the grid
     empty_rows: int = 0  # blank ruled rows after the items, as on paper
 
-
-def _date(value: datetime.date | datetime.datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date()
-    return formats.date_format(value, "Y-m-d")
 
 
 def render(spec: FormSpec, *, language: str) -> bytes:
@@ -105,34 +98,10 @@ def render(spec: FormSpec, *, language: str) -> bytes:
                     row.cell(" ")
         pdf.ln(8)
 
-        # Signature boxes, side by side, kept together on one page.
-        box_h = 34
-        if pdf.get_y() + box_h > pdf.h - pdf.b_margin:
-            pdf.add_page()
-        gap = 4
-        n = len(spec.signatures)
-        box_w = (width - gap * (n - 1)) / n
-        top = pdf.get_y()
-        for i, sig in enumerate(spec.signatures):
-            x = pdf.l_margin + i * (box_w + gap)
-            pdf.rect(x, top, box_w, box_h)
-            pdf.set_xy(x + 2, top + 2)
-            pdf.set_font(FAMILY, "", 11)
-            pdf.cell(box_w - 4, 6, str(sig.role))
-            pdf.set_font(FAMILY, "", 10)
-            pdf.set_xy(x + 2, top + 10)
-            recorded = sig.name + (f" ({sig.note})" if sig.note else "")
-            pdf.cell(box_w - 4, 6, f"{_('Signature')}: {recorded}")
-            pdf.set_xy(x + 2, top + 17)
-            pdf.line(x + 2, top + 24, x + box_w - 2, top + 24)
-            pdf.set_xy(x + 2, top + 26)
-            pdf.cell(box_w - 4, 6, f"{_('Date')}: {_date(sig.on)}")
-        pdf.set_y(top + box_h + 6)
-        pdf.set_font(FAMILY, "", 8)
-        pdf.set_text_color(110, 110, 110)
-        printed = formats.date_format(timezone.localtime(), "Y-m-d H:i")
-        pdf.cell(width, 5, _("Printed from Kefu on %(when)s") % {"when": printed}, align="R")
-        return bytes(pdf.output())
+        pdf.signature_boxes([(sig.role, sig.name + (f" ({sig.note})" if sig.note else ""), form_date(sig.on))
+                             for sig in spec.signatures], height=34)
+        pdf.printed_note()
+        return pdf.bytes()
 
 
 # --- the two forms ----------------------------------------------------------------------------------
@@ -177,7 +146,7 @@ def requisition_spec(requisition, *, department: str) -> FormSpec:
         facts=[
             (_("Applicant"), _employee_label(requisition.employee)),
             (_("Department"), department),
-            (_("Date of application"), _date(requisition.submitted_at or requisition.created_at)),
+            (_("Date of application"), form_date(requisition.submitted_at or requisition.created_at)),
             (_("Reason"), str(requisition.get_reason_display())),
         ],
         notes=notes,
@@ -204,7 +173,7 @@ def scrap_spec(scrap, *, department: str) -> FormSpec:
         holding = line.holding
         style = holding.sku.style
         rows.append([
-            str(i), style.name, style.colour or "—", holding.sku.size.code, _date(holding.issued_on),
+            str(i), style.name, style.colour or "—", holding.sku.size.code, form_date(holding.issued_on),
             line.condition or "—",
         ])
     notes: list[tuple[Any, str]] = [(_("Reason"), scrap.reason)]
@@ -221,7 +190,7 @@ def scrap_spec(scrap, *, department: str) -> FormSpec:
         facts=[
             (_("Applicant"), _employee_label(scrap.employee)),
             (_("Department"), department),
-            (_("Date of application"), _date(scrap.submitted_at or scrap.created_at)),
+            (_("Date of application"), form_date(scrap.submitted_at or scrap.created_at)),
             (_("Items"), str(len(rows))),
         ],
         notes=notes,

@@ -1,10 +1,12 @@
 """The CJK PDF helper (kefu/core/pdf.py): the font loads, and the text can be read back."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from kefu.core.pdf import FAMILY, KefuPDF, font_face, font_path, pdf_text
+from kefu.core.pdf import FAMILY, KefuPDF, font_face, font_path, form_date, pdf_text
 
 
 def test_chinese_round_trips_through_the_pdf():
@@ -33,3 +35,30 @@ def test_the_face_follows_the_language_in_a_collection(settings):
 def test_a_missing_font_is_a_clear_configuration_error():
     with pytest.raises(ImproperlyConfigured, match="KEFU_PDF_FONT"):
         KefuPDF()
+
+
+def test_signature_boxes_and_the_printed_note():
+    pdf = KefuPDF(language="en")
+    pdf.add_page()
+    pdf.signature_boxes([("Agent", "王小美 (acknowledged)", form_date(datetime.date(2026, 3, 2))),
+                         ("CS supervisor", "", "")])
+    pdf.printed_note()
+    text = pdf_text(pdf.bytes())
+    for printed in ("Agent", "Signature: 王小美 (acknowledged)", "Date: 2026-03-02", "CS supervisor",
+                    "Printed from Kefu on"):
+        assert printed in text, printed
+    assert pdf.page == 1
+
+
+def test_signature_boxes_stay_together_on_the_next_page():
+    pdf = KefuPDF(language="en")
+    pdf.add_page()
+    pdf.set_y(pdf.h - pdf.b_margin - 10)  # 10 mm left: a 30 mm box does not fit
+    pdf.signature_boxes([("Agent", "A", ""), ("Lead", "B", "")])
+    assert pdf.page == 2
+
+
+def test_form_date_is_the_local_day():
+    late = datetime.datetime(2026, 3, 1, 17, 30, tzinfo=datetime.UTC)  # 01:30 on 2 March at UTC+8 (the default zone)
+    assert form_date(late) == "2026-03-02"
+    assert form_date(None) == ""
