@@ -139,8 +139,13 @@ def attachment_remove(*, actor, attachment: Attachment, record: bool = True) -> 
         audit.record(actor=actor, action="attachment.remove", obj=attachment,
                      changes={"target": [f"{attachment.content_type.model}:{attachment.object_id}", None],
                               "name": [attachment.original_name, None], "sha256": [attachment.sha256, None]})
-    name = attachment.file.name
-    storage = attachment.file.storage
-    attachment.delete()
+    attachment.delete()  # the stored file follows once committed (file_goes_with_its_row)
+
+
+def file_goes_with_its_row(sender: type, instance: Attachment, using: str, **kwargs: Any) -> None:
+    """A deleted attachment row takes its stored file with it once the transaction commits (a rollback
+    keeps both) — whichever way the row goes: ``attachment_remove``, a record discarded with its files,
+    or a cascade through the record's ``GenericRelation``. Connected in CoreConfig.ready."""
+    name, storage = instance.file.name, instance.file.storage
     if name:
-        transaction.on_commit(lambda: storage.delete(name))
+        transaction.on_commit(lambda: storage.delete(name), using=using)

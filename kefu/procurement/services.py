@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -1169,9 +1168,7 @@ def receipt_discard(*, actor, receipt: Receipt, reason: str = "") -> None:
     current = _locked(Receipt, receipt, Receipt.Status.DRAFT)
     audit.record(actor=actor, action="receipt.discard", obj=current,
                  changes=audit.diff(audit.snapshot(current, RECEIPT_FIELDS), None), reason=_text(reason))
-    Attachment.objects.filter(content_type=ContentType.objects.get_for_model(ReceiptLine),
-                              object_id__in=current.lines.values("pk")).delete()
-    current.lines.all().delete()
+    current.lines.all().delete()  # with the lines' photos (GenericRelation), whose files go once committed
     current.delete()
 
 

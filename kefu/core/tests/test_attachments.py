@@ -74,6 +74,23 @@ class AttachmentsAddTests(KefuTestCase):
         self.assertEqual(Attachment.objects.count(), 1)
         self.assertFalse(AuditEntry.objects.filter(action="attachment.add").exists())
 
+    def test_a_row_deleted_any_way_takes_its_file_once_committed_and_a_rollback_keeps_it(self):
+        from django.db import transaction
+
+        (row,) = self.add(SimpleUploadedFile("a.pdf", PDF))
+        name, storage = row.file.name, row.file.storage
+        try:
+            with transaction.atomic():
+                Attachment.objects.filter(pk=row.pk).delete()
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        self.assertTrue(Attachment.objects.filter(pk=row.pk).exists())
+        self.assertTrue(storage.exists(name))
+        with self.captureOnCommitCallbacks(execute=True):
+            Attachment.objects.filter(pk=row.pk).delete()  # a queryset delete, as a cascade does
+        self.assertFalse(storage.exists(name))
+
     def test_remove_deletes_the_row_then_the_file_and_audits(self):
         (row,) = self.add(SimpleUploadedFile("a.pdf", PDF))
         name, storage = row.file.name, row.file.storage

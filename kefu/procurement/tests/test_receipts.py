@@ -174,6 +174,18 @@ class ReceiptIntoStockTests(ProcurementTestCase):
         services.receipt_discard(actor=self.admin_clerk, receipt=second, reason="重複登記")
         self.assertFalse(Receipt.objects.filter(pk=second.pk).exists())
 
+    def test_a_discarded_receipt_takes_its_photos_files_with_it(self):
+        order = self.issued_order()
+        draft = self.deliver(order, {"TOP-S-M": {"delivered": 10, "accepted": 9, "notes": "1 件破損",
+                                                 "photos": [upload("torn.png", PNG, "image/png")]}}, post=False)
+        (photo,) = Attachment.objects.filter(object_id__in=draft.lines.values("pk"))
+        name, storage = photo.file.name, photo.file.storage
+        self.assertTrue(storage.exists(name))
+        with self.captureOnCommitCallbacks(execute=True):
+            services.receipt_discard(actor=self.admin_clerk, receipt=draft, reason="登記錯單")
+        self.assertFalse(Attachment.objects.filter(pk=photo.pk).exists())
+        self.assertFalse(storage.exists(name))  # not left on disk once the row is gone
+
     def test_the_check_is_explained_and_failures_reject_units(self):
         order = self.issued_order()
         line = order.lines.get(sku__code="TOP-S-M")
