@@ -233,6 +233,11 @@ def _literal_strings(content: bytes) -> list[tuple[bytes, bytes]]:
     return texts
 
 
+def font_names(data: bytes) -> list[str]:
+    """The /BaseFont names of the fonts a PDF embeds (e.g. "MPDFAA+NotoSansCJKTC")."""
+    return sorted({name.decode() for name in re.findall(rb"/BaseFont\s*/([^\s/>]+)", data)})
+
+
 def pdf_text(data: bytes) -> str:
     """The text drawn in ``data`` (an fpdf2 PDF with one embedded Unicode font), one line per text run."""
     streams = _streams(data)

@@ -1,12 +1,13 @@
 """The CJK PDF helper (kefu/core/pdf.py): the font loads, and the text can be read back."""
 
 import datetime
+import zlib
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from kefu.core.pdf import FAMILY, KefuPDF, font_face, font_path, form_date, pdf_text
+from kefu.core.pdf import FAMILY, KefuPDF, _streams, font_face, font_path, form_date, pdf_text
 
 
 def test_chinese_round_trips_through_the_pdf():
@@ -62,3 +63,17 @@ def test_form_date_is_the_local_day():
     late = datetime.datetime(2026, 3, 1, 17, 30, tzinfo=datetime.UTC)  # 01:30 on 2 March at UTC+8 (the default zone)
     assert form_date(late) == "2026-03-02"
     assert form_date(None) == ""
+
+
+def test_a_stream_ending_in_a_carriage_return_is_read_whole():
+    """The reader cuts a stream by its /Length: compressed data ends in a CR one time in 256, which
+    "\\r?\\nendstream" would take for the line break and cut off."""
+    raw = next(text for text in (f"BT ({i}) Tj ET".encode() for i in range(10_000))
+               if zlib.compress(text)[-1:] == b"\r")
+    packed = zlib.compress(raw)
+    data = (b"%PDF-1.6\n1 0 obj\n<< /Filter /FlateDecode /Length " + str(len(packed)).encode()
+            + b" >>\nstream\n" + packed + b"\nendstream\nendobj\n"
+            + b"2 0 obj\n<< /Length 4 >>\nstream\nab\r\r\nendstream\nendobj\n")
+    found = _streams(data)
+    assert found[1] == raw
+    assert found[2] == b"ab\r\r"

@@ -4,14 +4,13 @@ PDF (tests/pdf_text.py reads the file format itself) and compared with the expec
 from __future__ import annotations
 
 import datetime
-import zlib
 
-from django.test import SimpleTestCase, override_settings
+from django.test import override_settings
 from django.utils import timezone, translation
 
+from kefu.core.pdf import font_names, pdf_text
 from kefu.uniforms import pdf, services
 from kefu.uniforms.models import Requisition
-from kefu.uniforms.tests.pdf_text import font_names, objects, pdf_text
 from kefu.uniforms.tests.test_requisitions import RequisitionTestCase
 
 D = datetime.date
@@ -103,17 +102,3 @@ class ScrapPdfTests(PdfTestCase):
         if title != "Uniform scrap form":
             self.assertEqual(title, "制服報廢申請表")
 
-
-class PdfTextReaderTests(SimpleTestCase):
-    """The tests' PDF reader cuts a stream by its /Length: compressed data ends in a CR one time in 256."""
-
-    def test_a_stream_ending_in_a_carriage_return_is_read_whole(self):
-        raw = next(text for text in (f"BT ({i}) Tj ET".encode() for i in range(10_000))
-                   if zlib.compress(text)[-1:] == b"\r")
-        packed = zlib.compress(raw)
-        data = (b"%PDF-1.6\n1 0 obj\n<< /Filter /FlateDecode /Length " + str(len(packed)).encode()
-                + b" >>\nstream\n" + packed + b"\nendstream\nendobj\n"
-                + b"2 0 obj\n<< /Length 4 >>\nstream\nab\r\r\nendstream\nendobj\n")
-        found = objects(data)
-        self.assertEqual(found[1][1], raw)
-        self.assertEqual(found[2][1], b"ab\r\r")
