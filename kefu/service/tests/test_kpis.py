@@ -425,6 +425,27 @@ class KpiPageTests(KpiData):
             response = self.client.get(url, {"period": "2026-03"})
         self.assertEqual(len(response.context["rows"]), 28)
 
+    def test_team_table_over_several_pages_query_count_does_not_grow(self):
+        """Issue 9: with more agents than a page holds, one pass over all of them gives the rows and the total."""
+        from kefu.service import views_kpis
+
+        self.login(self.hr)
+        url = reverse("service:kpi_team")
+        with mock.patch.object(views_kpis, "PER_PAGE", 2):
+            self.client.get(url, {"period": "2026-03"})
+            with CaptureQueriesContext(connection) as few:
+                self.client.get(url, {"period": "2026-03"})
+            for n in range(12):
+                user = make_person(f"many{n}", f"員工{n}", self.cs2_t1, (Role.AGENT, self.cs2_t1),
+                                   employee_no=f"CS28{n:02d}")
+                interaction(user.employee, local(2026, 3, 2 + n, 10), fr=MET, fr_seconds=60, res=MET, res_seconds=300,
+                            resolved_at=local(2026, 3, 2 + n, 11))
+            with self.assertNumQueries(len(few.captured_queries)):
+                response = self.client.get(url, {"period": "2026-03", "page": 3})
+        self.assertEqual(response.context["page"].paginator.num_pages, 8)
+        self.assertEqual(response.context["team"].handled, 9 + 12)
+        self.assertEqual([r["k"].handled for r in response.context["rows"]], [1, 1])
+
     def test_export(self):
         self.login(self.supervisor)
         url = reverse("service:kpi_team_export")
