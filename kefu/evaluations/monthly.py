@@ -268,16 +268,21 @@ def total_of(evaluation: MonthlyEvaluation) -> Decimal | None:
 def month_agents(year: int, month: int, qs: QuerySet[Employee] | None = None) -> QuerySet[Employee]:
     """CS agents who worked as agents in the month: in a customer-service unit, employed in it,
     holding the agent role on some day of it."""
+    return (Employee.objects.all() if qs is None else qs).filter(month_agents_q(year, month))
+
+
+def month_agents_q(year: int, month: int) -> Q:
+    """``month_agents`` as a condition on the employee row itself (to OR it with another, as the
+    monthly board does, without a subquery over the employees)."""
     first, last = datetime.date(year, month, 1), last_day(year, month)
     agent_role = RoleAssignment.objects.filter(
         user_id=OuterRef("user_id"), role=Role.AGENT, start_date__lte=last,
     ).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-    qs = Employee.objects.all() if qs is None else qs
     return (
-        qs.filter(org_unit__is_customer_service=True, hire_date__lte=last)
-        .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=first))
-        .exclude(status=Employee.Status.PENDING)
-        .filter(Exists(agent_role))
+        Q(org_unit__is_customer_service=True, hire_date__lte=last)
+        & (Q(leave_date__isnull=True) | Q(leave_date__gte=first))
+        & ~Q(status=Employee.Status.PENDING)
+        & Q(Exists(agent_role))
     )
 
 

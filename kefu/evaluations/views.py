@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -25,7 +26,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core import access
+from kefu.core.links import pk_url
 from kefu.core.models import Attachment
+from kefu.core.paging import counted_page
 from kefu.core.views import flash_errors
 from kefu.evaluations import access as eaccess
 from kefu.evaluations import scoring, services
@@ -88,6 +91,10 @@ def mine(request: HttpRequest) -> HttpResponse:
 # ---- team weekly board (team lead, CS supervisor) ------------------------------------------------
 
 
+# The board cell's extra class by its state.
+_CELL_CSS = {"late": " cell-late", "draft_late": " cell-late", "due": " cell-due"}
+
+
 def _board_last_week(request: HttpRequest) -> Period:
     text = request.GET.get("week")
     if text:
@@ -102,43 +109,58 @@ def _board_last_week(request: HttpRequest) -> Period:
 
 
 def weekly_board(request: HttpRequest) -> HttpResponse:
-    """Agents × the last 8 ISO weeks, each cell the week's evaluation status (E2.1). Three queries
-    (agents count, the agents of the page, their evaluations of the weeks), whatever the size."""
+    """Agents × the last 8 ISO weeks, each cell the week's evaluation status (E2.1). Two queries
+    (the agents of the page with the count of all, their evaluations of the weeks), whatever the size."""
     if not eaccess.is_weekly_evaluator(request.user):
         raise PermissionDenied
     last = _board_last_week(request)
     weeks = [last.shifted(-i) for i in range(BOARD_WEEKS - 1, -1, -1)]
     agents_qs = (eaccess.evaluable_agents(request.user, qs=Employee.objects.select_related("org_unit"))
+                 .only("employee_no", "name", "hire_date", "leave_date", "org_unit__name")
                  .order_by("org_unit__path", "employee_no"))
-    page = Paginator(agents_qs, PER_PAGE).get_page(request.GET.get("page"))
+    page = counted_page(agents_qs, PER_PAGE, request.GET.get("page"))  # the count rides on the page's query
     agents = list(page.object_list)
     found: dict[tuple[int, datetime.date], WeeklyEvaluation] = {}
     if agents:
         for ev in WeeklyEvaluation.objects.filter(
                 agent__in=[a.pk for a in agents], week_start__gte=weeks[0].start, week_start__lte=weeks[-1].start,
-        ).only("pk", "agent_id", "week_start", "status", "iso_year", "iso_week"):
+        ).only("pk", "agent_id", "week_start", "status").order_by():
             found[(ev.agent_id, ev.week_start)] = ev
     today = timezone.localdate()
+    # Resolved once for the page, not once a cell: the weeks' keys and days, the links, the status badges.
+    week_days = [(w, w.key, w.start, w.last_day) for w in weeks]
+    edit_url, detail_url = pk_url("evaluations:weekly_edit"), pk_url("evaluations:weekly_detail")
+    badges: dict[str, str] = {}
     rows = []
+    done = open_cells = 0
     for agent in agents:
         cells = []
-        for w in weeks:
-            cell_ev = found.get((agent.pk, w.start))
+        for w, key, start, last_day in week_days:
+            cell_ev = found.get((agent.pk, start))
+            href = badge = ""
             if cell_ev is not None:
-                state = ("draft_late" if cell_ev.status == WeeklyEvaluation.Status.DRAFT and w.last_day < today
-                         else cell_ev.status)
-            elif agent.hire_date > w.last_day or (agent.leave_date and agent.leave_date < w.start):
+                status = cell_ev.status
+                state = "draft_late" if status == WeeklyEvaluation.Status.DRAFT and last_day < today else status
+                href = edit_url(cell_ev.pk) if status == WeeklyEvaluation.Status.DRAFT else detail_url(cell_ev.pk)
+                if status not in badges:
+                    badges[status] = render_to_string("evaluations/includes/weekly_status.html", {"status": status})
+                badge = badges[status]
+                if status != WeeklyEvaluation.Status.DRAFT:
+                    done += 1
+            elif agent.hire_date > last_day or (agent.leave_date and agent.leave_date < start):
                 state = "not_employed"
-            elif w.start > today:
+            elif start > today:
                 state = "future"
-            elif w.last_day < today:
+            elif last_day < today:
                 state = "late"
             else:
                 state = "due"
-            cells.append({"week": w, "ev": cell_ev, "state": state})
-        rows.append({"agent": agent, "cells": cells})
-    done = sum(1 for r in rows for c in r["cells"] if c["ev"] is not None and c["ev"].status != "draft")
-    open_cells = sum(1 for r in rows for c in r["cells"] if c["state"] in ("due", "late", "draft", "draft_late"))
+            if state in ("due", "late", "draft", "draft_late"):
+                open_cells += 1
+            cells.append({"week": w, "key": key, "ev": cell_ev, "state": state, "href": href, "badge": badge,
+                          "css": _CELL_CSS.get(state, "")})
+        rows.append({"agent": agent, "cells": cells, "name": agent.name, "employee_no": agent.employee_no,
+                     "unit_name": agent.org_unit.name})
     return render(request, "evaluations/weekly_board.html", {
         "weeks": weeks, "rows": rows, "page": page, "last": last,
         "previous": last.shifted(-BOARD_WEEKS), "next": last.shifted(BOARD_WEEKS),

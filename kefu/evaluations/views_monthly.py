@@ -10,13 +10,24 @@ printed by anyone who may see the evaluation (the agent too, once it is submitte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -25,6 +36,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core import access, tabular
+from kefu.core.links import pk_url
+from kefu.core.paging import CountedPaginator
 from kefu.evaluations import access as eaccess
 from kefu.evaluations import monthly, services
 from kefu.evaluations.forms_monthly import MonthlyDraftForm, parse_month, previous_month
@@ -79,7 +92,7 @@ def board_agents(user, year: int, month: int, unit: OrgUnit | None = None) -> Qu
     """The agents on the board: in the reader's scope, CS agents of the month or with an evaluation for it."""
     has_eval = MonthlyEvaluation.objects.filter(agent=OuterRef("pk"), year=year, month=month)
     qs = Employee.objects.filter(scope_q(user, eaccess.MONTHLY_BOARD_READERS)).exclude(user=user).filter(
-        Q(pk__in=monthly.month_agents(year, month).values("pk")) | Q(Exists(has_eval))
+        monthly.month_agents_q(year, month) | Q(Exists(has_eval))
     )
     if unit is not None:
         qs = qs.filter(org_unit__path__startswith=unit.path)
@@ -98,9 +111,26 @@ def _bands() -> list[str]:
     return labels
 
 
-def _band_case() -> Case:
-    whens = [When(total__gte=low, then=Value(i)) for i, low in reversed(list(enumerate(BANDS)))]
-    return Case(*whens, default=Value(0), output_field=IntegerField())
+def _band_case(field: str = "total") -> Case:
+    """The band index of ``field`` (BANDS); -1 where it is NULL (no total yet)."""
+    whens = [When(**{f"{field}__gte": low}, then=Value(i)) for i, low in reversed(list(enumerate(BANDS)))]
+    return Case(When(**{f"{field}__isnull": True}, then=Value(-1)), *whens, default=Value(0),
+                output_field=IntegerField())
+
+
+def _board_tally(agents: QuerySet[Employee], year: int, month: int) -> dict[tuple[str | None, int], int]:
+    """(status, band) → number of the board's agents, in one query: the status is None for an agent
+    without an evaluation of the month, the band -1 for one without a total.
+
+    Each agent has at most one evaluation a month (monthly_evaluation_one_per_month), so the LEFT JOIN
+    counts every agent once. Every evaluation of a board agent is visible to the reader
+    (MONTHLY_BOARD_READERS ⊆ READERS, herself excluded from both), so no visibility filter is needed
+    on the joined evaluation."""
+    month_ev = FilteredRelation("monthly_evaluations",
+                                condition=Q(monthly_evaluations__year=year, monthly_evaluations__month=month))
+    rows = (agents.annotate(month_ev=month_ev).order_by()
+            .values_list("month_ev__status", _band_case("month_ev__total")).annotate(n=Count("pk")))
+    return {(status, band): n for status, band, n in rows}
 
 
 def _editor_paths(user) -> list[str]:
@@ -115,6 +145,19 @@ def detail_url(ev: MonthlyEvaluation) -> str:
         return reverse("evaluations:monthly_edit", args=[ev.pk])
 
 
+def _detail_url_of() -> Callable[[int], str]:
+    """``detail_url`` for a whole table: the URL pattern resolved once."""
+    try:
+        return pk_url("evaluations:monthly_detail")
+    except NoReverseMatch:
+        return pk_url("evaluations:monthly_edit")
+
+
+# What a board row reads of the agent and of her evaluation (the template and the loop above).
+_ROW_AGENT_FIELDS = ("employee_no", "name", "user_id", "org_unit__name", "org_unit__path")
+_ROW_EVALUATION_FIELDS = ("agent_id", "status", "total", "facts", "supervisor__name")
+
+
 def monthly_board(request: HttpRequest) -> HttpResponse:
     """Department monthly board: agents × status, completion and the distribution of totals (E2.2)."""
     user = request.user
@@ -123,10 +166,14 @@ def monthly_board(request: HttpRequest) -> HttpResponse:
     units = _board_units(user)
     unit, unit_error = _unit(request, units)
     agents = board_agents(user, year, month, unit)
-    evaluations = _evaluations(user, year, month, agents)
 
-    expected = agents.count()
-    by_status = dict(evaluations.order_by().values_list("status").annotate(n=Count("pk")))
+    # The counts, the distribution and the paginator's count: one query (see _board_tally).
+    tally = _board_tally(agents, year, month)
+    expected = sum(tally.values())
+    by_status: dict[str, int] = {}
+    for (status, _band), n in tally.items():
+        if status is not None:
+            by_status[status] = by_status.get(status, 0) + n
     done = sum(by_status.get(s, 0) for s in SUBMITTED_OR_LATER)
     counts = {
         "expected": expected,
@@ -138,12 +185,9 @@ def monthly_board(request: HttpRequest) -> HttpResponse:
         "done": done,
         "completion": round(100 * done / expected) if expected else None,
     }
-    # The distribution, counted in SQL: totals by band and status.
+    # The distribution of the totals, by band and status.
     dist: dict[tuple[int, str], int] = {
-        (band, status): n
-        for band, status, n in evaluations.filter(total__isnull=False).order_by()
-        .annotate(band=_band_case()).values_list("band", "status").annotate(n=Count("pk"))
-        .values_list("band", "status", "n")
+        (band, status): n for (status, band), n in tally.items() if status is not None and band >= 0
     }
     labels = _bands()
     series_spec = [
@@ -165,23 +209,41 @@ def monthly_board(request: HttpRequest) -> HttpResponse:
     }
     has_totals = any(n for n in dist.values())
 
-    page = Paginator(agents.select_related("org_unit").order_by("org_unit__path", "employee_no"),
-                     PER_PAGE).get_page(request.GET.get("page"))
+    page = CountedPaginator(
+        agents.select_related("org_unit").only(*_ROW_AGENT_FIELDS).order_by("org_unit__path", "employee_no"),
+        PER_PAGE, count=expected,
+    ).get_page(request.GET.get("page"))
     page_agents = list(page.object_list)
+    # The page's agents are board agents: their evaluations of the month, by their ids (no scope subquery again).
     evs = {
         ev.agent_id: ev
-        for ev in evaluations.filter(agent__in=[a.pk for a in page_agents]).select_related("supervisor")
-    }
-    paths = _editor_paths(user)
+        for ev in access.visible(user, MonthlyEvaluation)
+        .filter(year=year, month=month, agent__in=[a.pk for a in page_agents])
+        .select_related("supervisor").only(*_ROW_EVALUATION_FIELDS).order_by()
+    } if page_agents else {}
+    paths: list[str] | None = None  # the units the reader edits drafts in: read once, and only for a draft
+    edit_url, open_url = pk_url("evaluations:monthly_edit"), _detail_url_of()
+    pdf_url = pk_url("evaluations:monthly_pdf")
+    status_labels = {value: str(label) for value, label in MonthlyEvaluation.Status.choices}
     rows = []
     for agent in page_agents:
         ev = evs.get(agent.pk)
-        editable = (ev is not None and ev.status == MonthlyEvaluation.Status.DRAFT and agent.user_id != user.pk
-                    and any(agent.org_unit.path.startswith(p) for p in paths))
+        editable = False
+        if ev is not None and ev.status == MonthlyEvaluation.Status.DRAFT and agent.user_id != user.pk:
+            if paths is None:
+                paths = _editor_paths(user) if has_role(user, *eaccess.MONTHLY_EVALUATORS) else []
+            editable = any(agent.org_unit.path.startswith(p) for p in paths)
+        supervisor = ev.supervisor if ev is not None else None
         rows.append({
             "agent": agent, "ev": ev, "editable": editable,
             "missing": len((ev.facts or {}).get("missing_weeks") or []) if ev else 0,
-            "url": (reverse("evaluations:monthly_edit", args=[ev.pk]) if editable else detail_url(ev)) if ev else "",
+            "url": (edit_url(ev.pk) if editable else open_url(ev.pk)) if ev else "",
+            # What the row shows, read here once rather than through attribute chains in the template.
+            "name": agent.name, "employee_no": agent.employee_no, "unit_name": agent.org_unit.name,
+            "supervisor_name": supervisor.name if supervisor is not None else None,
+            "status": ev.status if ev else "", "status_label": status_labels.get(ev.status, ev.status) if ev else "",
+            "total_text": monthly.number_text(ev.total if ev else None),
+            "pdf_url": pdf_url(ev.pk) if ev else "",
         })
     today = timezone.localdate()
     ended = monthly.last_day(year, month) < today
@@ -191,7 +253,9 @@ def monthly_board(request: HttpRequest) -> HttpResponse:
         "year": year, "month": month, "period": f"{year}-{month:02d}",
         "previous": _shift(year, month, -1),
         "next": _shift(year, month, 1) if monthly.last_day(year, month) < today.replace(day=1) else None,
-        "error": error or unit_error, "unit": unit, "units": units,
+        "error": error or unit_error, "unit": unit,
+        # The unit filter's options: (pk, name, selected), decided here rather than once an option in the template.
+        "unit_options": [(pk, name, unit is not None and pk == unit.pk) for pk, name in units.values_list("pk", "name")],
         "counts": counts, "chart": chart, "has_totals": has_totals,
         "page": page, "rows": rows, "query": query.urlencode(),
         "can_make_drafts": ended and has_role(user, *eaccess.MONTHLY_EVALUATORS),
