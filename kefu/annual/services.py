@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -240,16 +242,24 @@ def grade_change(*, actor, result: AnnualResult, grade: str, reason: str) -> Ann
     return result
 
 
-def check(cycle: AnnualCycle) -> list[str]:
-    """What keeps the cycle from being submitted: quotas violated, tie flags unresolved (E2.3)."""
+def final_grade_counts(cycle: AnnualCycle) -> dict[str | None, int]:
+    """``{final grade: people}`` of the cycle's rated results (their sum is the rated population)."""
+    return dict(cycle.results.filter(rated=True).order_by().values_list("final_grade")
+                .annotate(c=Count("pk")).values_list("final_grade", "c"))
+
+
+def check(cycle: AnnualCycle, counts: dict[str | None, int] | None = None) -> list[str]:
+    """What keeps the cycle from being submitted: quotas violated, tie flags unresolved (E2.3).
+    ``counts``: ``final_grade_counts(cycle)`` if the caller has it already."""
     p = cycle.parameters
     rated = cycle.results.filter(rated=True)
-    n = rated.count()
+    if counts is None:
+        counts = final_grade_counts(cycle)
+    n = sum(counts.values())
     if n < int(p["min_population"]):
         return []
     cap, floor = distribution.quotas(n, excellent_max_pct=_dec(p["excellent_max_pct"]),
                                      fail_min_pct=_dec(p["fail_min_pct"]), rounding=p["quota_rounding"])
-    counts = dict(rated.values_list("final_grade").annotate(c=Count("pk")).values_list("final_grade", "c"))
     problems = []
     if counts.get(Grade.EXCELLENT, 0) > cap:
         problems.append(_("%(n)s excellent, more than the cap of %(cap)s.") % {
@@ -258,8 +268,13 @@ def check(cycle: AnnualCycle) -> list[str]:
         problems.append(_("%(n)s fail, fewer than the floor of %(floor)s.") % {
             "n": counts.get(Grade.FAIL, 0), "floor": floor})
     # Two columns, not model rows: the board runs this on every view of a cycle in calibration (issue 9).
-    ties = [name for flags, name in rated.filter(change_reason="").values_list("flags", "employee__name")
-            if TIE_FLAGS & set(flags)]
+    # Only rows that may carry a tie flag leave the database (a year is thousands of rows, a few tied).
+    unresolved = rated.filter(change_reason="")
+    if connections[unresolved.db].features.supports_json_field_contains:
+        unresolved = unresolved.filter(functools.reduce(operator.or_, (Q(flags__contains=[f]) for f in sorted(TIE_FLAGS))))
+    else:
+        unresolved = unresolved.exclude(flags=[])
+    ties = [name for flags, name in unresolved.values_list("flags", "employee__name") if TIE_FLAGS & set(flags)]
     if ties:
         problems.append(_("Tied scores to resolve: %(names)s.") % {"names": ", ".join(ties)})
     return problems

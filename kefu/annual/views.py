@@ -6,10 +6,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,6 +20,8 @@ from kefu.annual import access as aaccess
 from kefu.annual import distribution, services
 from kefu.annual.models import AnnualCycle, AnnualResult, Grade
 from kefu.core import access
+from kefu.core.links import pk_url
+from kefu.core.paging import CountedPaginator
 from kefu.core.views import flash_errors
 from kefu.people.access import employee_of, has_role, scope_q
 
@@ -52,20 +56,25 @@ def board(request: HttpRequest, year: int) -> HttpResponse:
     cycle = access.get_for_view(request.user, AnnualCycle, year=year)
     visible = access.visible(request.user, cycle.results.all())
     # Issue 9: the table is paged (a company's year is thousands of rows); the distribution counts
-    # everyone visible in one grouped query.
-    page = Paginator(visible.select_related("employee", "employee__org_unit")
-                     .order_by("-rated", "-composite", "employee__employee_no"), BOARD_PER_PAGE
-                     ).get_page(request.GET.get("page"))
-    results = list(page.object_list)
-    p = cycle.parameters
+    # everyone visible in one grouped query, which gives the paginator its count too.
     counts = dict.fromkeys(Grade.values, 0)
     proposed = dict.fromkeys(Grade.values, 0)
-    for final, proposal, k in (visible.filter(rated=True).order_by().values("final_grade", "proposed_grade")
-                               .annotate(k=Count("pk")).values_list("final_grade", "proposed_grade", "k")):
-        counts[final] = counts.get(final, 0) + k
-        proposed[proposal] = proposed.get(proposal, 0) + k
+    total = 0
+    for is_rated, final, proposal, k in (visible.order_by().values("rated", "final_grade", "proposed_grade")
+                                         .annotate(k=Count("pk"))
+                                         .values_list("rated", "final_grade", "proposed_grade", "k")):
+        total += k
+        if is_rated:
+            counts[final] = counts.get(final, 0) + k
+            proposed[proposal] = proposed.get(proposal, 0) + k
+    page = CountedPaginator(visible.select_related("employee", "employee__org_unit")
+                            .order_by("-rated", "-composite", "employee__employee_no"), BOARD_PER_PAGE,
+                            count=total).get_page(request.GET.get("page"))
+    results = list(page.object_list)
+    p = cycle.parameters
     rated = sum(counts.values())
-    n = cycle.results.filter(rated=True).count()
+    all_counts = services.final_grade_counts(cycle)  # everyone's, for the quotas
+    n = sum(all_counts.values())
     cap, floor = distribution.quotas(n, excellent_max_pct=Decimal(p["excellent_max_pct"]),
                                      fail_min_pct=Decimal(p["fail_min_pct"]), rounding=p["quota_rounding"])
     dist = [{"grade": g, "label": label, "count": counts[g], "proposed": proposed[g],
@@ -78,12 +87,25 @@ def board(request: HttpRequest, year: int) -> HttpResponse:
         editable = set(cycle.results.filter(scope_q(request.user, aaccess.ACHIEVEMENT_EDITORS,
                                                     field="employee__org_unit"), rated=True)
                        .exclude(employee__user_id=getattr(request.user, "pk", 0)).values_list("pk", flat=True))
+    # Per-row links and the grade menu built here once, not by template tags on every row.
+    grade_form = is_hr and cycle.status == AnnualCycle.Status.CALIBRATING
+    grade_url = pk_url("annual:grade") if grade_form else None
+    achievements_url = pk_url("annual:achievements") if editable else None
+    grades = [(v, str(label)) for v, label in Grade.choices]
     for r in results:
         r.flag_labels = [str(FLAG_LABELS.get(f, f)) for f in r.flags]  # type: ignore[attr-defined]
         r.enters_achievements = r.pk in editable  # type: ignore[attr-defined]
+        r.history_url = reverse("annual:history", args=[r.employee.employee_no])  # type: ignore[attr-defined]
+        if achievements_url and r.enters_achievements:  # type: ignore[attr-defined]
+            r.achievements_url = achievements_url(r.pk)  # type: ignore[attr-defined]
+        if grade_url:
+            r.grade_url = grade_url(r.pk)  # type: ignore[attr-defined]
+            r.grade_options = format_html_join(  # type: ignore[attr-defined]
+                "", '<option value="{}"{}>{}</option>',
+                ((v, mark_safe(" selected") if v == r.final_grade else "", label) for v, label in grades))
     return render(request, "annual/board.html", {
         "cycle": cycle, "results": results, "page": page, "rated_count": rated, "n": n, "cap": cap, "floor": floor, "dist": dist,
-        "problems": services.check(cycle) if cycle.status == AnnualCycle.Status.CALIBRATING else [],
+        "problems": services.check(cycle, all_counts) if cycle.status == AnnualCycle.Status.CALIBRATING else [],
         "is_hr": is_hr, "is_leadership": has_role(request.user, *aaccess.LEADERSHIP),
         "grades": Grade.choices, "min_population": p["min_population"], "S": AnnualCycle.Status,
         "chart": _chart(dist, cap=cap, floor=floor),

@@ -105,6 +105,20 @@ class AuditLogContentTests(AuditPageTestCase):
         self.assertRegex(html, r"(?s)status</dt>\s*<dd[^>]*>\s*<del[^>]*>Hired, not yet onboarded</del>.*?<ins[^>]*>Active</ins>")
         self.assertRegex(html, r"(?s)position</dt>\s*<dd[^>]*>\s*<del[^>]*>Agent</del>.*?<ins[^>]*>Lead</ins>")
 
+    def test_markup_in_a_change_or_a_filter_is_shown_as_text(self):
+        """The change rows and the object-type menu are written in Python (issue 9): still escaped."""
+        employee = Employee.objects.get(user=self.agent)
+        self.record(employee, changes={'position"><script>alert(1)</script>': ["<b>Agent</b>", "<i>Lead</i>"]},
+                    reason="<script>alert(2)</script>")
+        self.login(self.hr)
+        html = self.client.get(reverse("core:audit_log"), {"object_type": '"><script>alert(3)</script>'}).content.decode()
+        html += self.client.get(reverse("core:audit_log")).content.decode()
+        self.assertNotIn("<script>alert", html)
+        self.assertNotIn("<b>Agent</b>", html)
+        self.assertIn("&lt;b&gt;Agent&lt;/b&gt;", html)
+        self.assertIn("&lt;i&gt;Lead&lt;/i&gt;", html)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", html)
+
     def test_newest_first(self):
         first, second, third = self.record(), self.record(), self.record()
         self.login(self.hr)
