@@ -2,10 +2,13 @@
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from kefu.api.testing import ApiTestCase
 from kefu.core.models import AuditEntry
 from kefu.people.models import OrgUnit, Role, RoleAssignment
-from kefu.people.testing import make_person
+from kefu.people.testing import make_person, make_unit
 
 
 class OrgUnitApiTests(ApiTestCase):
@@ -35,6 +38,18 @@ class OrgUnitApiTests(ApiTestCase):
             "code": "CS1-T1", "name": "一部一組", "kind": "team", "parent": "CS1",
             "is_customer_service": True, "active": True,
         }])
+
+    def test_list_query_count_does_not_grow_with_the_units(self):
+        """Issue 9: the list reads as many queries for 8 units as for 16, under several parents."""
+        self.assertApi(self.hr, "get", "/org-units", 200)  # the token's last-use write
+        with CaptureQueriesContext(connection) as few:
+            self.assertApi(self.hr, "get", "/org-units", 200)
+        for i, parent in enumerate([self.cs1, self.cs2, self.cs1_t1, self.cs2] * 2):
+            make_unit(f"QX{i}", f"查詢組{i}", "team", parent)
+        with self.assertNumQueries(len(few.captured_queries)):
+            response = self.assertApi(self.hr, "get", "/org-units", 200)
+        self.assertEqual(len(response.json()), 8 + 8)
+        self.assertIn({"QX2": "CS1-T1"}, [{u["code"]: u["parent"]} for u in response.json()])
 
     def test_list_anonymous_401(self):
         self.assertApi(None, "get", "/org-units", 401)

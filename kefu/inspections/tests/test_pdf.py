@@ -54,3 +54,36 @@ class ReportTests(KefuTestCase):
         self.assertIn("No findings.", text)
         self.assertIn("The whole company", text)
         self.assertIn("0 passed, 0 failed, 0 not applicable, 3 not recorded.", text)
+
+    def test_the_report_query_count_does_not_grow_with_items_and_findings(self):
+        """Issue 9: the report reads as many queries for 1 finding as for 5, each with a rectification of a
+        different unit and person."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        inspection = running_inspection(self.inspector, items=[f"項目{n}" for n in range(8)], sizes={})
+        items = list(inspection.items.order_by("pk"))
+        people = [(self.cs1, self.supervisor), (self.cs1_t1, self.team_lead), (self.cs2, self.outsider),
+                  (self.cs1_t2, self.supervisor), (self.cs2_t1, self.outsider)]
+
+        def fail(n):
+            services.item_record(actor=self.inspector, item=items[n], result="fail", notes=f"問題{n}")
+            unit, responsible = people[n % len(people)]
+            Rectification.objects.create(finding=Finding.objects.get(item=items[n]), org_unit=unit,
+                                         responsible=responsible, requirement=f"整改{n}",
+                                         deadline=datetime.date(2026, 12, 12), created_by=self.inspector)
+
+        fail(0)
+        services.item_record(actor=self.inspector, item=items[1], result="pass")
+        url = reverse("inspections:inspection_pdf", args=[inspection.pk])
+        self.login(self.hr)
+        self.client.get(url)  # warm the session
+        with CaptureQueriesContext(connection) as few:
+            self.assertEqual(self.client.get(url).status_code, 200)
+        for n in range(2, 6):
+            fail(n)
+        services.item_record(actor=self.inspector, item=items[6], result="na", notes="不適用")
+        with self.assertNumQueries(len(few.captured_queries)):
+            response = self.client.get(url)
+        self.assertIn("8 items: 1 passed, 5 failed, 1 not applicable, 1 not recorded.",
+                      pdf_text(response.content).replace("\n", " "))

@@ -227,6 +227,24 @@ class ChatAdminPageTests(KefuTestCase):
             services.hook_save(actor=self.sysadmin, name="w", org_unit=self.cs1, kind=ChatHook.Kind.WECOM,
                                url="https://qyapi.weixin.qq.com/x", secret="nope")
 
+    def test_the_bots_page_query_count_does_not_grow_with_the_bots(self):
+        """Issue 9: the bots page reads as many queries for 1 bot as for 7, of several units."""
+        def add(i, unit):
+            services.hook_save(actor=self.sysadmin, name=f"群{i}", org_unit=unit, kind=ChatHook.Kind.WECOM,
+                               url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k{i}")
+
+        add(0, self.cs1)
+        self.login(self.sysadmin)
+        self.client.get("/integrations/chat-bots/")  # warm the session
+        with CaptureQueriesContext(connection) as few:
+            self.client.get("/integrations/chat-bots/")
+        for i, unit in enumerate([self.cs1_t1, self.cs2, self.cs2_t1, self.cs1_t2, self.cs1, self.cs2], start=1):
+            add(i, unit)
+        with self.assertNumQueries(len(few.captured_queries)):
+            response = self.client.get("/integrations/chat-bots/")
+        for i in range(7):
+            self.assertContains(response, f"群{i}")
+
     def test_delivery_log_shows_status_attempts_and_error_in_bounded_queries(self):
         hook = services.hook_save(actor=self.sysadmin, name="b", org_unit=self.cs1, kind=ChatHook.Kind.WECOM,
                                   url="https://example.invalid/x")

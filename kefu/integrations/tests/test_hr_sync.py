@@ -229,3 +229,24 @@ class HrSyncPageTests(KefuTestCase):
         run = HrSyncRun.objects.create(source="api", status="dry_run", report={})
         self.assertStatus(self.agent, "get", f"/integrations/hr-sync/{run.pk}/", 404)
         self.assertStatus(self.sysadmin, "get", f"/integrations/hr-sync/{run.pk}/", 200)
+
+    def test_the_runs_page_query_count_does_not_grow_with_the_runs(self):
+        """Issue 9: the runs page reads as many queries for 1 run as for 7, run by several people."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        def add(i, by):
+            HrSyncRun.objects.create(source="api", status="dry_run", file_name=f"units{i}.csv", created_by=by,
+                                     report={})
+
+        add(0, self.hr)
+        self.login(self.hr)
+        self.client.get("/integrations/hr-sync/")  # warm the session
+        with CaptureQueriesContext(connection) as few:
+            self.client.get("/integrations/hr-sync/")
+        for i, by in enumerate([self.sysadmin, None, self.hr, self.sysadmin, self.hr, None], start=1):
+            add(i, by)
+        with self.assertNumQueries(len(few.captured_queries)):
+            response = self.client.get("/integrations/hr-sync/")
+        for i in range(7):
+            self.assertContains(response, f"units{i}.csv")

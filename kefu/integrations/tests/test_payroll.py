@@ -266,3 +266,40 @@ class QueryTests(PayrollTestCase):
                                        amount=M(amount))
         self.assertEqual(len(self.month(JULY).lines), 7)
         self.assertEqual(self.run_export(), 6)
+
+    def test_the_page_the_downloads_and_the_api_do_not_grow_with_rows(self):
+        """Issue 9: the payroll page, each download and the API read as many queries for 3 lines as for 9
+        (pay adjustments of people in several units, and another person's uniform compensation)."""
+        views = [reverse("integrations:payroll") + "?month=2026-07"] + [
+            reverse("integrations:payroll_download", args=["2026-07", fmt]) for fmt in ("xlsx", "csv", "csv-gbk")]
+        apis = ["/payroll/2026-07", "/payroll/2026-07?format=csv"]
+
+        def counts() -> list[int]:
+            out = []
+            self.client.force_login(self.hr)
+            for url in views:
+                self.client.get(url)  # warm the session
+                with CaptureQueriesContext(connection) as ctx:
+                    self.assertEqual(self.client.get(url).status_code, 200)
+                out.append(len(ctx.captured_queries))
+            for path in apis:
+                self.assertApi(self.hr, "get", path, 200)  # the token's last-use write
+                with CaptureQueriesContext(connection) as ctx:
+                    self.assertApi(self.hr, "get", path, 200)
+                out.append(len(ctx.captured_queries))
+            return out
+
+        small = counts()
+        cycle = AnnualCycle.objects.get(year=2025)
+        for user, amount in ((self.team_lead, "100.00"), (self.supervisor, "120.00"),
+                             (self.teammate_other_team, "80.00"), (self.dept_head, "90.00")):
+            result = AnnualResult.objects.create(cycle=cycle, employee=user.employee, rated=True, final_grade="good")
+            PayProposal.objects.create(result=result, grade="good", pct=M(2), base_pay=M(amount) * 50,
+                                       amount=M(amount))
+        uniforms.stock_receive(actor=self.admin_clerk, sku=self.top_m, location=self.main, quantity=2,
+                               unit_cost="200.00")
+        for holding in uniforms.holding_register(actor=self.admin_clerk, employee=self.teammate_other_team.employee,
+                                                 sku=self.top_m, quantity=2, issued_on=D(2026, 1, 1)):
+            self._lose(self.teammate_other_team, holding, confirmed=local(2026, 7, 20, 10, 0))
+        self.assertEqual(len(self.month(JULY).lines), 3 + 4 + 2)
+        self.assertEqual(counts(), small)

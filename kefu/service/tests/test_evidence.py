@@ -185,6 +185,23 @@ class EvidencePageTests(EvidenceData):
         agents = [e.employee_no for e in response.context["page"].object_list]
         self.assertEqual(agents, ["CS1001", "CS1005"])  # the agents of her department, by team
 
+    def test_index_query_count_does_not_grow_with_the_agents(self):
+        """Issue 9: the index reads as many queries for 2 agents as for 8, in both of her teams."""
+        from kefu.people.models import Role
+        from kefu.people.testing import make_person
+
+        url = reverse("service:evidence_index")
+        self.login(self.supervisor)
+        self.client.get(url, {"week": "2026-W10"})  # warm the session
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(url, {"week": "2026-W10"})
+        for i in range(6):
+            team = self.cs1_t1 if i % 2 else self.cs1_t2
+            make_person(f"ev{i}", f"客服{i}", team, (Role.AGENT, team), employee_no=f"CS17{i:02d}")
+        with self.assertNumQueries(len(few.captured_queries)):
+            response = self.client.get(url, {"week": "2026-W10"})
+        self.assertEqual(len(response.context["page"].object_list), 2 + 6)
+
     def test_page_lists_the_filtered_week(self):
         self.login(self.team_lead)
         response = self.client.get(self.url(), {"week": "2026-W10", "channel": "chat"})

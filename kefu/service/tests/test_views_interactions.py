@@ -167,7 +167,8 @@ class InteractionPageTests(KefuTestCase):
         self.client.get(url)  # warm the session and the calendar
         with CaptureQueriesContext(connection) as small:
             self.client.get(url)
-        self._recent(self.mine, 30, "B")
+        self._recent(self.mine, 20, "B")
+        self._recent(self.teammate_other_team.employee, 10, "C")  # another agent, in another team
         with CaptureQueriesContext(connection) as large:
             response = self.client.get(url)
         self.assertContains(response, 'data-testid="interaction-row"', count=33)

@@ -42,6 +42,19 @@ class CatalogueApiTests(ApiTestCase):
         body = self.assertApi(self.agent, "get", "/uniforms/sets", 200).json()
         self.assertEqual(body[0]["components"][1]["item_types"], ["trousers", "skirt"])
 
+    def test_set_list_query_count_does_not_grow_with_the_sets(self):
+        """Issue 9: the sets list reads as many queries for 1 set as for 5, each with its components."""
+        self.assertApi(self.agent, "get", "/uniforms/sets", 200)  # the token's last-use write
+        with CaptureQueriesContext(connection) as few:
+            self.assertApi(self.agent, "get", "/uniforms/sets", 200)
+        for i, (gender, season) in enumerate([("F", "winter"), ("M", "summer"), ("M", "winter"), ("F", "all")]):
+            services.set_definition_save(actor=self.admin_clerk, name=f"套裝{i}", gender=gender, season=season,
+                                         components=[["top"], ["trousers"], ["tie"]][: 1 + i % 3])
+        with self.assertNumQueries(len(few.captured_queries)):
+            body = self.assertApi(self.agent, "get", "/uniforms/sets", 200).json()
+        self.assertEqual(len(body), 5)
+        self.assertEqual(sorted(len(s["components"]) for s in body), [1, 1, 2, 3, 3])
+
     def test_stock_levels_for_stock_readers_only(self):
         services.stock_receive(actor=self.admin_clerk, sku=self.top_m, location=self.main, quantity=4,
                                unit_cost="50.00")
@@ -70,5 +83,8 @@ class CatalogueApiTests(ApiTestCase):
         small = (count("/uniforms/styles"), count("/uniforms/stock-levels"))
         for sku in list(self.top_m.style.skus.all()) + list(self.top_m.__class__.objects.all()[:8]):
             services.stock_receive(actor=self.admin_clerk, sku=sku, location=self.main, quantity=1, unit_cost="1")
-        services.style_save(actor=self.admin_clerk, code="NEW", name="新款", item_type="tie")
+        sizes = list(self.top_m.size.__class__.objects.all())
+        for i, item_type in enumerate(["tie", "top", "skirt"]):  # new styles, each with its SKUs
+            style = services.style_save(actor=self.admin_clerk, code=f"NEW{i}", name=f"新款{i}", item_type=item_type)
+            services.skus_create(actor=self.admin_clerk, style=style, sizes=sizes[: i + 1])
         self.assertEqual((count("/uniforms/styles"), count("/uniforms/stock-levels")), small)

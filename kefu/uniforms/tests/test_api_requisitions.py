@@ -142,6 +142,33 @@ class RequisitionApiTests(ApiTestCase):
         self.assertEqual([(line["sku"], line["issued"], line["backordered"]) for line in body["lines"]],
                          [("TOP-S-M", 2, 0), ("SKT-M", 0, 1)])
 
+    def test_the_issuance_list_runs_a_fixed_number_of_queries(self):
+        """Issue 9: the issuance records read as many queries for 1 record as for 5, of two people in two
+        departments, each with its lines."""
+        for code in ("TOP-S-M", "SKT-M", "TIE-M"):
+            services.stock_receive(actor=self.admin_clerk, sku=self.sku[code], location=self.main, quantity=20,
+                                   unit_cost="50.00")
+
+        def issue(number, approver):
+            requisition = Requisition.objects.get(number=number)
+            services.requisition_approve(actor=approver, requisition=requisition)
+            services.requisition_issue(actor=self.admin_clerk, requisition=requisition, location=self.main)
+
+        issue(self.post(self.agent, self.body()).json()["number"], self.dept_head)
+        self.assertApi(self.admin_clerk, "get", "/uniforms/issuances", 200)  # the token's last-use write
+        with CaptureQueriesContext(connection) as few:
+            self.assertApi(self.admin_clerk, "get", "/uniforms/issuances", 200)
+        few_queries = len(few)  # now: the requests below reset the connection's query log
+        for i in range(4):
+            body = {"employee_no": "CS2002", "reason": "extra", "extra_reason": f"備用{i}",
+                    "lines": [{"sku": "TIE-M", "quantity": 1}, {"sku": "TOP-S-M", "quantity": 1}]}
+            issue(self.post(self.admin_clerk, body).json()["number"], self.cs2_head)
+        with self.assertNumQueries(few_queries):
+            response = self.assertApi(self.admin_clerk, "get", "/uniforms/issuances", 200)
+        items = response.json()["items"]
+        self.assertEqual(sorted({i["employee_no"] for i in items}), ["CS1001", "CS2002"])
+        self.assertEqual(sum(len(i["lines"]) for i in items), 2 + 4 * 2)
+
     def test_the_list_runs_a_fixed_number_of_queries(self):
         self.post(self.agent, self.body())
         self.assertApi(self.admin_clerk, "get", "/uniforms/requisitions", 200)

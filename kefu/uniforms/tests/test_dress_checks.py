@@ -119,11 +119,14 @@ class ViolationSelectorTests(DressTestCase):
         self.client.get(url)
         with CaptureQueriesContext(connection) as few:
             self.client.get(url)
+        few_queries = len(few)
+        people = [self.teammate, self.agent_employee, self.other_employee]  # three people in three teams
         for day in range(1, 20):
-            self.check(self.inspector, self.teammate, D(2026, 5, day), badge=day % 2 == 0, notes="抽查")
+            self.check(self.inspector, people[day % 3], D(2026, 5, day), badge=day % 2 == 0, notes="抽查")
         with CaptureQueriesContext(connection) as many:
-            self.client.get(url)
-        self.assertEqual(len(few), len(many))
+            page = self.client.get(url).content.decode()
+        self.assertEqual(len(re.findall(r'data-testid="dress-row"', page)), 6 + 19)
+        self.assertEqual(len(many), few_queries)
 
     def test_who_sees_the_page(self):
         url = reverse("uniforms:dress_list")

@@ -197,3 +197,33 @@ class QueryCountTests(UniformsTestCase):
         self.assertEqual(small, large)
         self.assertTrue(all(n <= 20 for n in large), large)
         self.assertGreater(Holding.objects.count(), 10)
+
+    def test_catalogue_pages_run_a_fixed_number_of_queries(self):
+        """Issue 9: the catalogue, sets, sizes and locations read as many queries for a few rows as for more of
+        them (styles of several item types with their SKUs, sets with their lines, sizes, locations)."""
+        pages = [
+            (self.admin_clerk, reverse("uniforms:catalogue")),
+            (self.agent, reverse("uniforms:catalogue")),
+            (self.admin_clerk, reverse("uniforms:sets")),
+            (self.agent, reverse("uniforms:sets")),
+            (self.admin_clerk, reverse("uniforms:sizes")),
+            (self.admin_clerk, reverse("uniforms:locations")),
+        ]
+        services.set_definition_save(actor=self.admin_clerk, name="套裝", gender="F", season="summer",
+                                     components=[["top"], ["trousers", "skirt"]])
+        for user, url in pages:
+            self.queries(user, url)  # warm the session
+        small = [self.queries(user, url) for user, url in pages]
+        xl = services.size_save(actor=self.admin_clerk, code="XL", label="XL", order=9)
+        for i, item_type in enumerate(["top", "trousers", "skirt", "tie", "silk_scarf", "top"]):
+            style = services.style_save(actor=self.admin_clerk, code=f"NEW{i}", name=f"新款{i}", item_type=item_type,
+                                        gender="F" if i % 2 else "M", active=i != 5)
+            services.skus_create(actor=self.admin_clerk, style=style, sizes=[*self.sizes[: 1 + i % 3], xl])
+        for i in range(4):
+            services.set_definition_save(actor=self.admin_clerk, name=f"套裝{i}", gender="M", season="winter",
+                                         components=[["top"], ["tie"], ["trousers"]][: 1 + i % 3])
+            services.location_save(actor=self.admin_clerk, code=f"LOC{i}", name=f"分倉{i}", kind="new")
+        large = [self.queries(user, url) for user, url in pages]
+        self.assertEqual(small, large)
+        self.assertEqual(Style.objects.count(), 5 + 6)
+        self.assertEqual(SetDefinition.objects.count(), 5)

@@ -102,3 +102,48 @@ class ScrapPdfTests(PdfTestCase):
         if title != "Uniform scrap form":
             self.assertEqual(title, "制服報廢申請表")
 
+
+
+class PdfQueryTests(PdfTestCase):
+    """Issue 9: a printed form reads as many queries for one line as for five."""
+
+    def count(self, url: str) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.client.get(url)  # warm the session
+        with CaptureQueriesContext(connection) as ctx:
+            response = self.client.get(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "application/pdf")
+        return len(ctx.captured_queries)
+
+    def test_the_requisition_form(self):
+        from django.urls import reverse
+
+        one = services.requisition_create(actor=self.admin_clerk, employee=self.agent_employee,
+                                          reason=Requisition.Reason.EXTRA, lines=[(self.tie_m, 1)], extra_reason="備用")
+        five = services.requisition_create(actor=self.admin_clerk, employee=self.agent_employee,
+                                           reason=Requisition.Reason.EXTRA, extra_reason="備用",
+                                           lines=[(self.top_m, 2), (self.skirt_m, 1), (self.trs_m, 1), (self.tie_m, 1),
+                                                  (self.sku["SCF-S"], 1)])
+        self.login(self.admin_clerk)
+        self.assertEqual(self.count(reverse("uniforms:requisition_pdf", args=[five.number])),
+                         self.count(reverse("uniforms:requisition_pdf", args=[one.number])))
+
+    def test_the_scrap_form(self):
+        from django.urls import reverse
+
+        held = services.holding_register(actor=self.admin_clerk, employee=self.agent_employee, sku=self.trs_m,
+                                         quantity=3, issued_on=D(2024, 3, 1))
+        held += services.holding_register(actor=self.admin_clerk, employee=self.agent_employee, sku=self.top_m,
+                                          quantity=2, issued_on=D(2024, 4, 1))
+        one = services.scrap_request_create(actor=self.agent, employee=self.agent_employee, items=[(held[0], "破")],
+                                            reason="破舊")
+        five = services.scrap_request_create(actor=self.agent, employee=self.agent_employee,
+                                             items=[(h, f"破{i}") for i, h in enumerate(held[1:])], reason="破舊")
+        for scrap in (one, five):
+            services.scrap_request_head_approve(actor=self.dept_head, scrap=scrap, comment="同意")
+        self.login(self.admin_clerk)
+        self.assertEqual(self.count(reverse("uniforms:scrap_pdf", args=[five.number])),
+                         self.count(reverse("uniforms:scrap_pdf", args=[one.number])))
