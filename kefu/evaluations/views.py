@@ -15,7 +15,9 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -36,6 +38,7 @@ from kefu.evaluations.models import (
     MONTHLY_DIMENSIONS,
     WEEKLY_DIMENSIONS,
     Appeal,
+    Criterion,
     Dimension,
     MonthlyEvaluation,
     Scorecard,
@@ -588,10 +591,19 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- scorecards ------------------------------------------------------------------------------------
 
 
+def _count_per_card(model: type[models.Model]) -> Coalesce:
+    """The number of ``model`` rows of the outer query's scorecard, as a subquery."""
+    rows = (model._default_manager.filter(scorecard=OuterRef("pk")).order_by().values("scorecard")
+            .annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(rows), 0)
+
+
 def scorecards(request: HttpRequest) -> HttpResponse:
+    # Each count its own subquery: two Counts over two joins would multiply a card's criteria by its
+    # evaluations (a year of weekly evaluations, row by row) before DISTINCT took them apart (issue 9).
     cards = (access.visible(request.user, Scorecard).annotate(
-        criteria_count=Count("criteria", distinct=True),
-        weekly_count=Count("weekly_evaluations", distinct=True),
+        criteria_count=_count_per_card(Criterion),
+        weekly_count=_count_per_card(WeeklyEvaluation),
     ).order_by("name", "-version"))
     return render(request, "evaluations/scorecards.html", {"cards": cards})
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from kefu.annual import appeals
+from kefu.annual import appeals, pay
 from kefu.annual.models import AnnualAppeal, AnnualCycle, PayProposal
 from kefu.annual.tests.test_pay import AFTER_WINDOW, PayTestCase
 from kefu.api.testing import ApiTestCase
@@ -175,6 +175,62 @@ class ExportQueryTests(PayTestCase):
             pay.export_csv(cycle)
         with self.assertNumQueries(1):
             pay.export_xlsx(cycle)
+
+
+class PayQueryPinTests(ApiTestCase, PayTestCase):
+    """Issue 9 item 2: the pay export, the cycles' pay index and the pay API run as many queries for
+    three people (and two cycles) as for two (and one)."""
+
+    def add_rated(self, cycle: AnnualCycle) -> None:
+        from kefu.annual.models import AnnualResult, Grade
+
+        AnnualResult.objects.filter(cycle=cycle, employee=self.teammate_other_team.employee).update(
+            rated=True, final_grade=Grade.GOOD, not_rated_reason="")
+        pay.proposals_prepare(actor=self.hr, cycle=cycle)
+
+    def test_pay_api(self):
+        cycle = self.publish()
+        self.set_both(cycle)
+        self.assertApi(self.hr, "get", "/annual/2026/pay", 200)  # the token is made on the first call
+        with CaptureQueriesContext(connection) as few:
+            self.assertEqual(len(self.assertApi(self.hr, "get", "/annual/2026/pay", 200).json()), 2)
+        few_queries = len(few.captured_queries)
+        self.add_rated(cycle)
+        with self.assertNumQueries(few_queries):
+            self.assertEqual(len(self.assertApi(self.hr, "get", "/annual/2026/pay", 200).json()), 3)
+
+    def test_pay_index(self):
+        cycle = self.publish()
+        self.client.force_login(self.hr)
+        self.client.get(reverse("annual:pay_index"))
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(reverse("annual:pay_index"))
+        few_queries = len(few.captured_queries)
+        self.add_rated(cycle)
+        AnnualCycle.objects.create(year=2025, status=AnnualCycle.Status.PUBLISHED, parameters=cycle.parameters,
+                                   opened_by=self.hr, published_at=cycle.published_at)
+        with self.assertNumQueries(few_queries):
+            response = self.client.get(reverse("annual:pay_index"))
+        self.assertContains(response, "2025")
+
+    def test_pay_export_request(self):
+        cycle = self.publish()
+        self.add_rated(cycle)
+        self.set_both(cycle)
+        pay.base_pay_set(actor=self.hr, proposal=self.proposal(cycle, self.teammate_other_team), base_pay="7000.00")
+        pay.pay_approve(actor=self.hr, cycle=cycle, now=AFTER_WINDOW)
+        self.client.force_login(self.hr)
+        url = reverse("annual:pay_export", args=[2026])
+        self.client.get(url + "?format=csv")
+        with CaptureQueriesContext(connection) as csv_queries:
+            self.client.get(url + "?format=csv")
+        with CaptureQueriesContext(connection) as xlsx_queries:
+            response = self.client.get(url + "?format=xlsx")
+        rows = list(load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
+        self.assertEqual(len(rows), 4)  # the header and three people
+        # The rows come from one query (ExportQueryTests); the request adds only its fixed reads.
+        self.assertEqual(len(csv_queries.captured_queries), len(xlsx_queries.captured_queries))
+        self.assertLessEqual(len(xlsx_queries.captured_queries), 8)
 
 
 class PayApiTests(ApiTestCase, PayTestCase):

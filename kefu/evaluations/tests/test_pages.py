@@ -150,6 +150,54 @@ class PageAccessTests(KefuTestCase):
         self.assertContains(response, "Patient and careful")
         self.assertStatus(self.agent, "get", reverse("evaluations:scorecard_detail", args=[99999]), 404)
 
+    def test_scorecards_list_counts_and_its_query_count(self):
+        """Issue 9: each count a subquery (two joined Counts multiplied criteria by evaluations)."""
+        import re
+
+        card = services.scorecard_ensure_default()
+        url = reverse("evaluations:scorecards")
+        self.login(self.hr)
+
+        def counts(response) -> tuple[int, int]:
+            found = re.search(rf'scorecards/{card.pk}/">[^<]*</a></td><td class="num">(\d+)</td><td class="num">(\d+)</td>',
+                              response.content.decode())
+            assert found is not None
+            return int(found[1]), int(found[2])
+
+        with CaptureQueriesContext(connection) as few:
+            response = self.client.get(url)
+        few_queries = len(few.captured_queries)
+        criteria = card.criteria.count()
+        self.assertGreater(criteria, 1)
+        self.assertEqual(counts(response), (criteria, WeeklyEvaluation.objects.filter(scorecard=card).count()))
+        for week in (12, 13, 14):
+            submitted_weekly(self.team_lead, self.agent_e, 2026, week)
+        with self.assertNumQueries(few_queries):
+            response = self.client.get(url)
+        self.assertEqual(counts(response), (criteria, WeeklyEvaluation.objects.filter(scorecard=card).count()))
+        self.assertEqual(counts(response)[1], 5)  # W10, the W11 draft, W12–W14
+
+    def test_appeals_page_query_count_does_not_grow(self):
+        url = reverse("evaluations:appeals")
+        services.appeal_decide(actor=self.dept_head, appeal=self.appeal, decision=Appeal.Decision.UPHOLD,
+                               reason="The scores stand", now=local_dt(2026, 4, 5))
+        self.login(self.dept_head)
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(url)
+        few_queries = len(few.captured_queries)
+        for month in (1, 2):  # two more appeals, one of them decided
+            ev = monthly_draft(self.agent_e, 2026, month, supervisor=self.supervisor.employee)
+            services.monthly_submit(actor=self.supervisor, evaluation=ev, now=local_dt(2026, month + 1, 2))
+            appeal = services.monthly_appeal(actor=self.agent, evaluation=ev, reason="too low",
+                                             now=local_dt(2026, month + 1, 3))
+        services.appeal_decide(actor=self.dept_head, appeal=appeal, decision=Appeal.Decision.UPHOLD,
+                               reason="The scores stand", now=local_dt(2026, 3, 5))
+        with self.assertNumQueries(few_queries):
+            response = self.client.get(url)
+        self.assertEqual(len(response.context["open_list"]), 1)
+        self.assertEqual(len(response.context["page"].object_list), 2)
+
     def test_attachment_download_scope(self):
         from django.core.files.uploadedfile import SimpleUploadedFile
         from django.test import override_settings
