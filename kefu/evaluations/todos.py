@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,16 +33,18 @@ def _week_key(day: datetime.date) -> tuple[int, int]:
 
 def missing_weekly_counts(user, *mondays: datetime.date) -> list[int]:
     """For each week (its Monday): agents in ``user``'s evaluator scope hired by its end with no submitted
-    weekly evaluation for it. One query for all the weeks (issue 9: the workbench is read on every visit)."""
+    weekly evaluation for it. One query for all the weeks (issue 9: the workbench is read on every visit):
+    the agents hired by then, less those among them with the week's evaluation submitted — the week's
+    evaluations read once through (week_start, agent), not probed for each agent."""
     counts = {}
     for i, monday in enumerate(mondays):
-        year, week = _week_key(monday)
-        done = WeeklyEvaluation.objects.filter(
-            agent=OuterRef("pk"), iso_year=year, iso_week=week,
-        ).exclude(status=WeeklyEvaluation.Status.DRAFT)
-        counts[f"w{i}"] = Count("pk", filter=Q(hire_date__lte=monday + datetime.timedelta(days=6)) & ~Q(Exists(done)))
+        hired = Q(hire_date__lte=monday + datetime.timedelta(days=6))
+        done = (WeeklyEvaluation.objects.filter(week_start=monday)
+                .exclude(status=WeeklyEvaluation.Status.DRAFT).values("agent_id"))
+        counts[f"hired{i}"] = Count("pk", filter=hired)
+        counts[f"done{i}"] = Count("pk", filter=hired & Q(pk__in=done))
     row = eaccess.evaluable_agents(user).order_by().aggregate(**counts)
-    return [row[f"w{i}"] or 0 for i in range(len(mondays))]
+    return [(row[f"hired{i}"] or 0) - (row[f"done{i}"] or 0) for i in range(len(mondays))]
 
 
 def missing_weekly_count(user, monday: datetime.date) -> int:
