@@ -133,6 +133,7 @@ class CalendarNotCovered(ValidationError):
 
 
 @functools.cache
+@functools.cache  # the installed package's years do not change while the process runs
 def package_covers(year: int) -> bool:
     """Whether chinesecalendar knows the statutory holidays of ``year``."""
     try:
