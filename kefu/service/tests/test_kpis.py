@@ -464,10 +464,15 @@ class KpiPageTests(KpiData):
         self.assertEqual((by_no["CS1001"][14], by_no["CS1001"][15]), (17.5, 105.0))
         self.assertEqual((by_no["CS1001"][16], by_no["CS1001"][17]), (3, 3))  # backlog, answers
         for n in range(10):
-            make_person(f"x{n}", f"員工{n}", self.cs1_t2, (Role.AGENT, self.cs1_t2), employee_no=f"CS18{n:02d}")
+            user = make_person(f"x{n}", f"員工{n}", self.cs1_t2, (Role.AGENT, self.cs1_t2), employee_no=f"CS18{n:02d}")
+            done = interaction(user.employee, local(2026, 3, 2 + n, 10), fr=MET, fr_seconds=60, res=MET,
+                               res_seconds=300, resolved_at=local(2026, 3, 2 + n, 11))
+            answer(done, 5, local(2026, 3, 2 + n, 12))
         with self.assertNumQueries(len(few.captured_queries)):
             response = self.client.get(url, {"period": "2026-03"})
-        self.assertEqual(len(list(load_workbook(io.BytesIO(response.content)).active.iter_rows())), 13)
+        rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+        self.assertEqual(len(rows), 13)
+        self.assertEqual({r[4] for r in rows[1:] if str(r[0]).startswith("CS18")}, {1})  # each handled one
 
     def test_left_and_not_yet_agents_are_not_in_the_table(self):
         # An agent role that ended before March does not put her in March's table.
