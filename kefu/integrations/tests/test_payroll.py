@@ -254,16 +254,20 @@ class QueryTests(PayrollTestCase):
             payroll.export_csv(pm, encoding="gbk")
         return len(ctx.captured_queries)
 
-    def test_query_count_pinned_and_independent_of_rows(self):
-        # her role assignments (roles and both scopes, read once), cycles, the parameter, proposals,
-        # compensations, departments
-        self.assertEqual(self.run_export(), 6)
+    def add_four_pay_adjustments(self):
+        """Pay adjustments of four more people, in several units."""
         cycle = AnnualCycle.objects.get(year=2025)
         for user, amount in ((self.team_lead, "100.00"), (self.supervisor, "120.00"),
                              (self.teammate_other_team, "80.00"), (self.dept_head, "90.00")):
             result = AnnualResult.objects.create(cycle=cycle, employee=user.employee, rated=True, final_grade="good")
             PayProposal.objects.create(result=result, grade="good", pct=M(2), base_pay=M(amount) * 50,
                                        amount=M(amount))
+
+    def test_query_count_pinned_and_independent_of_rows(self):
+        # her role assignments (roles and both scopes, read once), cycles, the parameter, proposals,
+        # compensations, departments
+        self.assertEqual(self.run_export(), 6)
+        self.add_four_pay_adjustments()
         self.assertEqual(len(self.month(JULY).lines), 7)
         self.assertEqual(self.run_export(), 6)
 
@@ -290,12 +294,7 @@ class QueryTests(PayrollTestCase):
             return out
 
         small = counts()
-        cycle = AnnualCycle.objects.get(year=2025)
-        for user, amount in ((self.team_lead, "100.00"), (self.supervisor, "120.00"),
-                             (self.teammate_other_team, "80.00"), (self.dept_head, "90.00")):
-            result = AnnualResult.objects.create(cycle=cycle, employee=user.employee, rated=True, final_grade="good")
-            PayProposal.objects.create(result=result, grade="good", pct=M(2), base_pay=M(amount) * 50,
-                                       amount=M(amount))
+        self.add_four_pay_adjustments()
         uniforms.stock_receive(actor=self.admin_clerk, sku=self.top_m, location=self.main, quantity=2,
                                unit_cost="200.00")
         for holding in uniforms.holding_register(actor=self.admin_clerk, employee=self.teammate_other_team.employee,
