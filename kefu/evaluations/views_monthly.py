@@ -10,7 +10,6 @@ printed by anyone who may see the evaluation (the agent too, once it is submitte
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -30,7 +29,7 @@ from django.db.models import (
 )
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -139,18 +138,7 @@ def _editor_paths(user) -> list[str]:
 
 
 def detail_url(ev: MonthlyEvaluation) -> str:
-    try:
-        return reverse("evaluations:monthly_detail", args=[ev.pk])
-    except NoReverseMatch:
-        return reverse("evaluations:monthly_edit", args=[ev.pk])
-
-
-def _detail_url_of() -> Callable[[int], str]:
-    """``detail_url`` for a whole table: the URL pattern resolved once."""
-    try:
-        return pk_url("evaluations:monthly_detail")
-    except NoReverseMatch:
-        return pk_url("evaluations:monthly_edit")
+    return reverse("evaluations:monthly_detail", args=[ev.pk])
 
 
 # What a board row reads of the agent and of her evaluation (the template and the loop above).
@@ -222,7 +210,7 @@ def monthly_board(request: HttpRequest) -> HttpResponse:
         .select_related("supervisor").only(*_ROW_EVALUATION_FIELDS).order_by()
     } if page_agents else {}
     paths: list[str] | None = None  # the units the reader edits drafts in: read once, and only for a draft
-    edit_url, open_url = pk_url("evaluations:monthly_edit"), _detail_url_of()
+    edit_url, open_url = pk_url("evaluations:monthly_edit"), pk_url("evaluations:monthly_detail")
     pdf_url = pk_url("evaluations:monthly_pdf")
     status_labels = {value: str(label) for value, label in MonthlyEvaluation.Status.choices}
     rows = []
